@@ -1,0 +1,46 @@
+import type { ErrorPayload } from '../errors.js';
+
+/** Inference backends this service can run on. */
+export type BackendName = 'node' | 'wasm' | 'cpu';
+
+export type Verdict = 'cat' | 'dog' | 'cat-and-dog' | 'neither';
+
+export type PetLabel = 'cat' | 'dog';
+
+/** Box as [x, y, width, height], normalized to 0..1 of the original image. */
+export type NormalizedBox = readonly [number, number, number, number];
+
+/** A cat or dog the detector found. */
+export interface PetDetection {
+  readonly label: PetLabel;
+  readonly score: number;
+  readonly box: NormalizedBox;
+}
+
+/** Another COCO label seen in the image (e.g. person), with its best score. */
+export interface OtherLabel {
+  readonly label: string;
+  readonly score: number;
+}
+
+/** Durations of one classification, in milliseconds. */
+export interface Timings {
+  readonly decodeMs: number;
+  readonly inferenceMs: number;
+  readonly totalMs: number;
+}
+
+export interface ClassificationResult {
+  readonly verdict: Verdict;
+  /** Confidence in the verdict, 0..1. */
+  readonly confidence: number;
+  readonly detections: readonly PetDetection[];
+  readonly others: readonly OtherLabel[];
+  readonly model: { readonly name: string; readonly version: string };
+  readonly backend: BackendName;
+  /** Size of the original image after EXIF orientation, in pixels. */
+  readonly image: { readonly width: number; readonly height: number; readonly format: string };
+  readonly timings: Timings;
+}
+
+export type { ErrorPayload };
