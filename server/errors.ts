@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_SERVER_SHUTTING_DOWN'
+  // HTTP routing.
+  | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_INTERNAL';
 
 /** HTTP status that `POST /api/classify` and friends use for each code. */
@@ -45,6 +48,8 @@ const httpStatusByCode: Readonly<Record<ErrorCode, number>> = {
   ERR_RATE_LIMITED: 429,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_SERVER_SHUTTING_DOWN: 503,
+  ERR_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
   ERR_INTERNAL: 500,
 };
 
