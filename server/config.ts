@@ -30,6 +30,8 @@ export interface ResolvedConfig {
   /** Smallest accepted side, in pixels. @default 16 */
   readonly minImageSide: number;
   readonly thresholds: ThresholdConfig;
+  /** Longest one inference job may run in a worker before the worker is replaced and the job fails, in ms. @default 30000 */
+  readonly inferenceTimeoutMs: number;
 
   /** Frames per second accepted from one camera; faster frames are rejected. @default 15 */
   readonly maxFramesPerSecond: number;
@@ -57,6 +59,7 @@ export const configDefaults = Object.freeze({
   maxImagePixels: 40_000_000, // about 7300 x 5500, well above any webcam or phone photo
   minImageSide: 16,
   thresholds: Object.freeze({ petScore: 0.3, otherScore: 0.3 }),
+  inferenceTimeoutMs: 30_000, // about 150 wasm inferences; only a stuck worker takes this long
   maxFramesPerSecond: 15,
   thumbnailMaxSide: 320,
   thumbnailIntervalMs: 500,
@@ -131,6 +134,8 @@ export function resolveConfig(env: Env = process.env): ResolvedConfig {
       petScore: readFraction(env, 'CATDOG_PET_SCORE', configDefaults.thresholds.petScore),
       otherScore: readFraction(env, 'CATDOG_OTHER_SCORE', configDefaults.thresholds.otherScore),
     }),
+
+    inferenceTimeoutMs: readInteger(env, 'CATDOG_INFERENCE_TIMEOUT_MS', configDefaults.inferenceTimeoutMs, 1_000, 600_000),
 
     maxFramesPerSecond: readInteger(env, 'CATDOG_MAX_FPS', configDefaults.maxFramesPerSecond, 1, 120),
     thumbnailMaxSide: readInteger(env, 'CATDOG_THUMBNAIL_SIDE', configDefaults.thumbnailMaxSide, 32, 320),
