@@ -1,0 +1,69 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+
+import sharp from 'sharp';
+
+import { AppError } from '../errors.js';
+import { ClassificationEngine } from './engine.js';
+import type { PoolToWorkerMessage, WorkerStartData, WorkerToPoolMessage } from './worker-protocol.js';
+
+// Entry point of one inference worker thread. ClassifierPool starts it; it is not meant to
+// be run directly.
+
+if (!parentPort) throw new Error('worker.ts must run as a worker thread started by ClassifierPool');
+const port = parentPort;
+const start = workerData as WorkerStartData;
+
+// Inputs are untrusted and rarely repeat, so libvips' operation cache would only hold memory.
+sharp.cache(false);
+
+function send(message: WorkerToPoolMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+async function handleClassify(engine: ClassificationEngine, jobId: number, image: Uint8Array, thumbnail: boolean): Promise<void> {
+  try {
+    const output = await engine.classify(image, thumbnail);
+    const transfer = output.thumbnail ? [output.thumbnail.buffer as ArrayBuffer] : [];
+    send({ type: 'result', jobId, result: output.result, ...(output.thumbnail ? { thumbnail: output.thumbnail } : {}) }, transfer);
+  } catch (error) {
+    if (error instanceof AppError) {
+      send({ type: 'failed', jobId, error: error.toPayload() });
+      return;
+    }
+    send({ type: 'failed', jobId, error: { code: 'ERR_INFERENCE_FAILED', message: 'inference failed; the server log has the details' }, detail: describe(error) });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let engine: ClassificationEngine;
+  try {
+    engine = await ClassificationEngine.start(start.config, start.modelsDir);
+  } catch (error) {
+    send({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+
+  port.on('message', (message: PoolToWorkerMessage) => {
+    switch (message.type) {
+      case 'classify':
+        void handleClassify(engine, message.jobId, message.image, message.thumbnail);
+        break;
+      case 'stats':
+        send({ type: 'stats', jobId: message.jobId, memory: engine.memory() });
+        break;
+      case 'exit-for-test':
+        // Simulates a crash for the pool's replacement test; ignored in production pools.
+        if (start.testHooks) process.exit(70);
+        break;
+    }
+  });
+  send({ type: 'ready', backend: engine.backend.name, reason: engine.backend.reason, warmUpMs: performance.now() - started });
+}
+
+void main();
