@@ -1,0 +1,135 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+import { Server, type ServerOptions } from 'socket.io';
+
+import type { ResolvedConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { SessionStore } from '../sessions/store.js';
+import { createRequestHandler } from './http-routes.js';
+import { handleConnection, type CameraRegistry } from './socket-handlers.js';
+import type { AppContext, AppServer, FrameClassifier } from './types.js';
+
+export interface AppDeps {
+  /** Inference pool; the app uses it but does not close it. */
+  pool: FrameClassifier;
+  /** Session storage; the app uses it but does not close it. */
+  store: SessionStore;
+  /** Socket.IO adapter, e.g. `createAdapter(pub, sub)` from @socket.io/redis-adapter. @default the in-memory adapter */
+  adapter?: ServerOptions['adapter'];
+  /** Extra readiness checks for `GET /readyz`, each returning true when ready, e.g. `{ redis: () => client.isReady }`. */
+  readinessChecks?: Readonly<Record<string, () => boolean>>;
+  /** Directory of the built web client. @default dist/web of this package */
+  staticDir?: string;
+}
+
+export interface App {
+  readonly httpServer: HttpServer;
+  readonly io: AppServer;
+  /** The port actually bound, useful with config.port 0. */
+  readonly port: number;
+  /**
+   * Stops the app: rejects new work, finishes the frames being classified (up to
+   * DRAIN_TIMEOUT_MS), disconnects every socket and closes the HTTP server. Safe to
+   * call twice; later calls return the first call's promise.
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Time given to frames already being classified when the app closes, in ms. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Time given to open HTTP requests after the sockets are closed, in ms. */
+const HTTP_CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * Headroom over config.maxImageBytes for the largest Socket.IO message. A frame up to
+ * twice the image limit still reaches the handler, which rejects it with
+ * ERR_IMAGE_TOO_LARGE; only larger messages close the connection. The factor of two
+ * also covers HTTP long-polling, which sends binary as base64 (4/3 of the size).
+ */
+const MESSAGE_SIZE_FACTOR = 2;
+
+const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/**
+ * Creates the HTTP server and Socket.IO endpoint and starts listening on config.port
+ * (0 picks a free port).
+ *
+ * @example
+ * const app = await createApp(config, logger, { pool, store });
+ * console.log(`listening on ${app.port}`);
+ * await app.close();
+ */
+export async function createApp(config: ResolvedConfig, logger: Logger, deps: AppDeps): Promise<App> {
+  let closing: Promise<void> | null = null;
+  const context: AppContext = { config, logger, pool: deps.pool, store: deps.store, isClosing: () => closing !== null };
+  const cameras: CameraRegistry = new Set();
+
+  const httpServer = createServer(
+    createRequestHandler(context, {
+      staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
+      readinessChecks: deps.readinessChecks ?? {},
+    }),
+  );
+
+  const io: AppServer = new Server(httpServer, {
+    maxHttpBufferSize: config.maxImageBytes * MESSAGE_SIZE_FACTOR,
+    serveClient: false,
+    ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
+  });
+  io.on('connection', (socket) => handleConnection(context, io, cameras, socket));
+
+  const port = await listen(httpServer, config.port, config.host);
+  logger.info({ port, host: config.host, adapter: deps.adapter === undefined ? 'in-memory' : 'custom' }, 'server listening');
+
+  const close = (): Promise<void> => {
+    closing ??= shutDown(context, io, httpServer, cameras);
+    return closing;
+  };
+
+  return { httpServer, io, port, close, [Symbol.asyncDispose]: close };
+}
+
+function listen(httpServer: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      resolve((httpServer.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function shutDown(context: AppContext, io: AppServer, httpServer: HttpServer, cameras: CameraRegistry): Promise<void> {
+  const { logger } = context;
+  logger.info({ cameras: cameras.size }, 'server closing');
+
+  // Waiting frames are rejected now; frames being classified get their result if it comes in time.
+  const drained = Promise.allSettled(
+    [...cameras].map((camera) => camera.close({ code: 'ERR_SERVER_SHUTTING_DOWN', message: 'frame dropped: the server is shutting down' })),
+  );
+  const drainTimer = delay(DRAIN_TIMEOUT_MS);
+  await Promise.race([drained, drainTimer.promise]);
+  drainTimer.cancel();
+
+  // io.close() disconnects every socket, closes the adapter and then the HTTP server,
+  // which waits for open requests. The timer cuts off requests that take too long.
+  const forceTimer = setTimeout(() => httpServer.closeAllConnections(), HTTP_CLOSE_TIMEOUT_MS);
+  forceTimer.unref();
+  httpServer.closeIdleConnections();
+  await io.close();
+  clearTimeout(forceTimer);
+
+  logger.info('server closed');
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
