@@ -143,9 +143,10 @@ export class ClassifierPool {
     }
 
     return new Promise<ClassifyOutput>((resolve, reject) => {
-      // A copy owns its ArrayBuffer, so it can be transferred to the worker; the caller's
-      // buffer may be a view into a larger one that must not be moved or cloned whole.
-      this.queue.push({ id: this.nextJobId++, image: image.slice(), thumbnail: options.thumbnail ?? false, queuedAt: performance.now(), resolve, reject });
+      // The copy owns its ArrayBuffer, so it can be transferred to the worker; the caller's
+      // buffer stays intact and may be a view into a larger one. `new Uint8Array(view)`
+      // copies, whereas Buffer#slice would return a view.
+      this.queue.push({ id: this.nextJobId++, image: new Uint8Array(image), thumbnail: options.thumbnail ?? false, queuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -170,11 +171,21 @@ export class ClassifierPool {
    * with `{ testHooks: true }` accept this; the worker itself also ignores it otherwise.
    */
   crashWorkerForTest(): void {
-    if (!this.testHooks) throw new Error('crashWorkerForTest() needs a pool created with { testHooks: true }');
+    this.testHookTarget().send({ type: 'exit-for-test' });
+  }
+
+  /** Makes the next job of every ready worker never finish, to exercise the inference timeout. Needs `{ testHooks: true }`. */
+  stallWorkersForTest(): void {
+    this.testHookTarget();
+    for (const slot of this.slots) if (slot.ready) slot.send({ type: 'stall-for-test' });
+  }
+
+  private testHookTarget(): WorkerSlot {
+    if (!this.testHooks) throw new Error('test hooks need a pool created with { testHooks: true }');
 
     const slot = [...this.running.keys()][0] ?? this.idle[0];
-    if (!slot) throw new Error('no ready worker to crash');
-    slot.send({ type: 'exit-for-test' });
+    if (!slot) throw new Error('no ready worker for the test hook');
+    return slot;
   }
 
   /** Stops every worker. Queued and running jobs reject with ERR_CLASSIFIER_CLOSED. Safe to call twice. */

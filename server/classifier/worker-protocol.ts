@@ -7,7 +7,7 @@ import type { BackendName, ClassificationResult } from './types.js';
 export interface WorkerStartData {
   readonly config: ResolvedConfig;
   readonly modelsDir: string;
-  /** Honour `exit-for-test` messages; only ClassifierPool's test option sets this. */
+  /** Honour the `*-for-test` messages; only ClassifierPool's test option sets this. */
   readonly testHooks: boolean;
 }
 
@@ -15,7 +15,8 @@ export interface WorkerStartData {
 export type PoolToWorkerMessage =
   | { readonly type: 'classify'; readonly jobId: number; readonly image: Uint8Array; readonly thumbnail: boolean }
   | { readonly type: 'stats'; readonly jobId: number }
-  | { readonly type: 'exit-for-test' };
+  | { readonly type: 'exit-for-test' }
+  | { readonly type: 'stall-for-test' };
 
 /** A worker's classification, before the pool adds the time spent queued. */
 export type WorkerResult = Omit<ClassificationResult, 'timings'> & {

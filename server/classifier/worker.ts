@@ -25,7 +25,15 @@ function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
+/** Set by `stall-for-test`: the next job never finishes, to exercise the pool's timeout. */
+let stallNextJob = false;
+
 async function handleClassify(engine: ClassificationEngine, jobId: number, image: Uint8Array, thumbnail: boolean): Promise<void> {
+  if (stallNextJob) {
+    stallNextJob = false;
+    return;
+  }
+
   try {
     const output = await engine.classify(image, thumbnail);
     const transfer = output.thumbnail ? [output.thumbnail.buffer as ArrayBuffer] : [];
@@ -57,9 +65,12 @@ async function main(): Promise<void> {
       case 'stats':
         send({ type: 'stats', jobId: message.jobId, memory: engine.memory() });
         break;
+      // Both simulate faults for the pool's tests and are ignored unless the pool enabled them.
       case 'exit-for-test':
-        // Simulates a crash for the pool's replacement test; ignored in production pools.
         if (start.testHooks) process.exit(70);
+        break;
+      case 'stall-for-test':
+        if (start.testHooks) stallNextJob = true;
         break;
     }
   });
