@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TensorMemory } from './detector.js';
+import { checkImageBytes } from './limits.js';
 import { findModelsDir } from './model-files.js';
 import type { BackendName, ClassificationResult } from './types.js';
 import type { WorkerResult, WorkerToPoolMessage } from './worker-protocol.js';
@@ -137,9 +138,10 @@ export class ClassifierPool {
   classify(image: Uint8Array, options: ClassifyOptions = {}): Promise<ClassifyOutput> {
     if (this.closing) return Promise.reject(new AppError('ERR_CLASSIFIER_CLOSED', 'the classifier is shut down; no new images are accepted'));
     if (!(image instanceof Uint8Array)) return Promise.reject(new AppError('ERR_NOT_AN_IMAGE', 'expected the image as binary data (Uint8Array or Buffer)'));
-    if (image.byteLength === 0) return Promise.reject(new AppError('ERR_IMAGE_EMPTY', 'the image is empty (0 bytes)'));
-    if (image.byteLength > this.config.maxImageBytes) {
-      return Promise.reject(new AppError('ERR_IMAGE_TOO_LARGE', `the image is ${image.byteLength} bytes, above the limit of ${this.config.maxImageBytes} bytes (CATDOG_MAX_IMAGE_BYTES); send a smaller or more compressed image`));
+    try {
+      checkImageBytes(image.byteLength, this.config);
+    } catch (error) {
+      return Promise.reject(error as AppError);
     }
 
     return new Promise<ClassifyOutput>((resolve, reject) => {
