@@ -1,0 +1,102 @@
+import type { Socket } from 'socket.io-client';
+
+import type { ClassificationResult, ClientToServerEvents, ErrorPayload, FrameAck, ServerToClientEvents } from '../server/protocol.js';
+import type { Camera } from './camera.js';
+
+type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Time to wait for a frame's acknowledgement before sending the next one, in ms. */
+const ACK_TIMEOUT_MS = 15_000;
+/** Pause after the server rejects a frame, so a persistent problem does not become a busy loop, in ms. */
+const ERROR_PAUSE_MS = 1_000;
+
+export interface FrameLoopHandlers {
+  /** A frame was classified; `latencyMs` runs from capture to acknowledgement. */
+  onResult(result: ClassificationResult, latencyMs: number): void;
+  onError(error: ErrorPayload): void;
+  /** True while the tab is joined as a camera, so frames would be accepted. */
+  canSend(): boolean;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function nextVideoFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+/**
+ * Sends camera frames one at a time: capture, encode, send, and capture the next frame
+ * only after the acknowledgement arrives. The send rate therefore follows the server's
+ * inference speed, capped at the server's frames-per-second limit.
+ */
+export class FrameLoop {
+  readonly #camera: Camera;
+  readonly #socket: LiveSocket;
+  readonly #handlers: FrameLoopHandlers;
+  #running = false;
+  #minIntervalMs = 0;
+
+  constructor(camera: Camera, socket: LiveSocket, handlers: FrameLoopHandlers) {
+    this.#camera = camera;
+    this.#socket = socket;
+    this.#handlers = handlers;
+  }
+
+  /** Starts sending; `maxFramesPerSecond` is the server's limit from the join acknowledgement. */
+  start(maxFramesPerSecond: number): void {
+    this.#minIntervalMs = 1000 / maxFramesPerSecond;
+    if (this.#running) return;
+
+    this.#running = true;
+    void this.#run();
+  }
+
+  stop(): void {
+    this.#running = false;
+  }
+
+  async #run(): Promise<void> {
+    let lastSentAt = 0;
+
+    while (this.#running) {
+      if (!this.#socket.connected || !this.#handlers.canSend()) {
+        await pause(250);
+        continue;
+      }
+
+      const wait = lastSentAt + this.#minIntervalMs - performance.now();
+      if (wait > 0) await pause(wait);
+
+      const capturedAt = performance.now();
+      const jpeg = await this.#camera.captureJpeg();
+      if (jpeg === null) {
+        await nextVideoFrame();
+        continue;
+      }
+
+      lastSentAt = performance.now();
+      const ack = await this.#send(await jpeg.arrayBuffer());
+      if (!this.#running) return;
+
+      if (ack.status === 'ok') {
+        this.#handlers.onResult(ack.result, performance.now() - capturedAt);
+      } else if (ack.status === 'error') {
+        this.#handlers.onError(ack.error);
+        await pause(ERROR_PAUSE_MS);
+      }
+    }
+  }
+
+  async #send(frame: ArrayBuffer): Promise<FrameAck> {
+    try {
+      return await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck('classify-frame', frame);
+    } catch {
+      return {
+        status: 'error',
+        error: { code: 'ERR_INTERNAL', message: `no acknowledgement within ${ACK_TIMEOUT_MS / 1000} s; the connection may have dropped` },
+      };
+    }
+  }
+}
