@@ -73,7 +73,7 @@ describe('shared session in Chromium', () => {
 
     // The share button copies the link that the second tab opens.
     await camera.locator('#share').click();
-    const link = await camera.evaluate(() => navigator.clipboard.readText());
+    const link = (await camera.evaluate('navigator.clipboard.readText()')) as string;
     expect(link).toBe(camera.url());
 
     const viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
