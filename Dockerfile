@@ -45,6 +45,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 # tfjs-node is an optional dependency: its install script downloads TensorFlow's native
 # library, and the server uses it when it loads. When the download fails, or the build
 # sets TFJS_NODE=skip, the package is removed and the server runs on the wasm backend.
+# NOTE: scripts/docker-test.sh builds with TFJS_NODE=skip, so the native path is untested.
 ARG TFJS_NODE=try
 RUN if [ "$TFJS_NODE" = try ] && npm rebuild @tensorflow/tfjs-node; then \
       echo "tfjs-node installed: inference runs on the native TensorFlow backend"; \
