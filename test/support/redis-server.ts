@@ -58,10 +58,13 @@ export class RedisServerProcess {
     this.dir = dir;
   }
 
-  /** Starts redis-server on a free port in a new temporary directory and waits until it responds to PING. */
-  static async start(): Promise<RedisServerProcess> {
+  /**
+   * Starts redis-server in a new temporary directory and waits until it responds to PING.
+   * Without `port` it picks a free one.
+   */
+  static async start(options: { port?: number } = {}): Promise<RedisServerProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'catdog-redis-'));
-    const server = new RedisServerProcess(await findFreePort(), dir);
+    const server = new RedisServerProcess(options.port ?? (await findFreePort()), dir);
 
     try {
       await server.#spawn();
