@@ -80,6 +80,9 @@ export class FrameLoop {
       const ack = await this.#send(await jpeg.arrayBuffer());
       if (!this.#running) return;
 
+      // The connection dropped before the acknowledgement: wait for the rejoin above.
+      if (ack === null) continue;
+
       if (ack.status === 'ok') {
         this.#handlers.onResult(ack.result, performance.now() - capturedAt);
       } else if (ack.status === 'error') {
@@ -89,14 +92,27 @@ export class FrameLoop {
     }
   }
 
-  async #send(frame: ArrayBuffer): Promise<FrameAck> {
+  /**
+   * Sends one frame and returns its acknowledgement, or null when the connection drops
+   * first. Socket.IO never delivers the acknowledgement of a frame sent on a connection
+   * that has since closed, so waiting for the timeout would stall the camera.
+   */
+  async #send(frame: ArrayBuffer): Promise<FrameAck | null> {
+    let onDisconnect = (): void => undefined;
+    const disconnected = new Promise<null>((resolve) => {
+      onDisconnect = () => resolve(null);
+      this.#socket.once('disconnect', onDisconnect);
+    });
+
     try {
-      return await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck('classify-frame', frame);
+      return await Promise.race([this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck('classify-frame', frame), disconnected]);
     } catch {
       return {
         status: 'error',
         error: { code: 'ERR_INTERNAL', message: `no acknowledgement within ${ACK_TIMEOUT_MS / 1000} s; the connection may have dropped` },
       };
+    } finally {
+      this.#socket.off('disconnect', onDisconnect);
     }
   }
 }

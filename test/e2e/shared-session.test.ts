@@ -2,31 +2,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readFixture } from '../support/fixtures.js';
+import { connectionOf, launchChromium, RESULTS_DIR, verdictOf, writeCatVideo } from '../support/chromium.js';
 import { ServerProcess } from '../support/server-process.js';
-import { writeY4m } from '../support/y4m.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const RESULTS_DIR = join(process.cwd(), 'test-results');
-
-/** Flags that keep Chromium off the network in a closed environment, plus the fake camera. */
-function chromiumArgs(videoFile: string): string[] {
-  return [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-video-capture=${videoFile}`,
-  ];
-}
 
 let workDir: string;
 let server: ServerProcess;
@@ -36,14 +16,9 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'catdog-e2e-'));
   await mkdir(RESULTS_DIR, { recursive: true });
 
-  // Two real cat photos, each held for three seconds of 10 fps video.
-  const videoFile = join(workDir, 'cats.y4m');
-  const photos = [await readFixture('cat/cat-001.jpg'), await readFixture('cat/cat-004.jpg')];
-  await writeY4m(videoFile, photos, { width: 640, height: 480, framesPerSecond: 10, framesPerPhoto: 30 });
-
   server = await ServerProcess.start();
   await server.waitUntilReady();
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs(videoFile) });
+  browser = await launchChromium(await writeCatVideo(workDir));
 });
 
 afterAll(async () => {
@@ -51,10 +26,6 @@ afterAll(async () => {
   await server?.stop();
   await rm(workDir, { recursive: true, force: true });
 });
-
-async function verdictOf(page: Page): Promise<string> {
-  return (await page.locator('#verdict-label').textContent()) ?? '';
-}
 
 describe('shared session in Chromium', () => {
   it('shows a camera verdict in a viewer tab', async () => {
@@ -89,7 +60,7 @@ describe('shared session in Chromium', () => {
     await expect.poll(() => camera.locator('#people .person').count()).toBe(2);
     expect(await viewer.locator('#frame').isVisible()).toBe(true);
     expect(Number(await viewer.locator('#count-cats').textContent())).toBeGreaterThan(0);
-    expect(await viewer.locator('#connection').textContent()).toContain('Live');
+    expect(await connectionOf(viewer)).toContain('Live');
 
     await camera.screenshot({ path: join(RESULTS_DIR, 'e2e-camera-tab.png') });
     await viewer.screenshot({ path: join(RESULTS_DIR, 'e2e-viewer-tab.png'), fullPage: true });
@@ -97,6 +68,17 @@ describe('shared session in Chromium', () => {
 
     await viewerContext.close();
     await cameraContext.close();
+  });
+
+  it('explains a malformed session link', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+
+    await page.goto(`${server.url}/s/not-a-session`);
+
+    await expect.poll(() => page.locator('#banner').textContent()).toContain('does not contain a valid session id');
+    expect(await page.locator('#banner a').getAttribute('href')).toBe('/');
+    await context.close();
   });
 
   it('shuts the server down cleanly on SIGTERM', async () => {
