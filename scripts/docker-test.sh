@@ -4,7 +4,8 @@
 #   1. a camera and a viewer on two different replicas share a session, and the viewer
 #      receives the camera's verdict for a real cat photo;
 #   2. every app container runs as a non-root user;
-#   3. `docker compose down` and `up` keep the session's history (Redis volume).
+#   3. SIGTERM stops every replica with exit code 0 after a graceful shutdown;
+#   4. `docker compose down` and `up` keep the session's history (Redis volume).
 #
 # Uses ../shared/tools/offline-docker when it exists (machines without registry access),
 # otherwise a running Docker engine, and skips with a message when there is neither.
@@ -99,7 +100,16 @@ for container in "${app_containers[@]}"; do
   log "container ${container:0:12} runs as $user (uid $uid)"
 done
 
-log "check 3: docker compose down, then up, keeps the session history"
+log "check 3: SIGTERM from docker compose stop ends every replica cleanly"
+compose stop app
+for container in "${app_containers[@]}"; do
+  exit_code=$(docker inspect --format '{{.State.ExitCode}}' "$container")
+  if [ "$exit_code" != 0 ]; then log "container $container exited with code $exit_code after SIGTERM"; exit 1; fi
+  docker logs "$container" 2>&1 | grep -q '"msg":"shutdown complete"' \
+    || { log "container $container did not log a completed shutdown"; exit 1; }
+done
+
+log "check 4: docker compose down, then up, keeps the session history"
 compose down
 compose up -d --wait --wait-timeout "$UP_TIMEOUT_SECONDS"
 npx tsx test/docker/stack-check.ts history "$BASE_URL" "$SESSION_ID"
