@@ -12,7 +12,7 @@ import type { ErrorPayload } from './errors.js';
 
 export type { ClassificationResult, Verdict, ErrorPayload };
 
-/** Version of this contract; bumped on incompatible changes. */
+/** Version of this contract, bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
 
 /**
@@ -22,19 +22,19 @@ export const PROTOCOL_VERSION = 1;
  */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 
-/** Longest display name a client may give itself, in characters. */
+/** Maximum length of a client's display name, in characters. */
 export const MAX_NAME_LENGTH = 40;
 
-/** Path of the page for one session; the share link is this path on the server's origin. */
+/** Path of the page for one session. The share link is this path on the server's origin. */
 export function sessionPath(sessionId: string): string {
   return `/s/${sessionId}`;
 }
 
-/** A camera sends frames; a viewer only watches. */
+/** A camera sends frames, and a viewer only watches. */
 export type Role = 'camera' | 'viewer';
 
 /**
- * Binary data on the wire. Senders may pass any of these; receivers get an ArrayBuffer in
+ * Binary data on the wire. Senders may pass any of these, and receivers get an ArrayBuffer in
  * browsers and a Buffer (a Uint8Array) in Node.
  */
 export type BinaryData = ArrayBuffer | Uint8Array;
@@ -60,7 +60,7 @@ export interface SessionCounts {
 
 /** One connected tab, as shown in presence lists. */
 export interface Member {
-  /** Socket id of the tab; results from a camera carry it as `cameraId`. */
+  /** Socket id of the tab. Results from a camera carry it as `cameraId`. */
   id: string;
   role: Role;
   name: string;
@@ -73,14 +73,14 @@ export interface Member {
 export interface JoinSessionRequest {
   sessionId: string;
   role: Role;
-  /** Display name, at most MAX_NAME_LENGTH characters; the server picks one when absent. */
+  /** Display name of at most MAX_NAME_LENGTH characters. The server picks one when absent. */
   name?: string;
   /** Number of history entries to return, newest last. @default 0 */
   historyLimit?: number;
 }
 
 export interface HistoryRequest {
-  /** Number of entries to return, newest last; the server caps it at its history length. */
+  /** Number of entries to return, newest last. The server caps it at its history length. */
   limit?: number;
 }
 
@@ -116,7 +116,7 @@ export interface FrameOk {
   /** Sequence number of the frame within this camera's connection, starting at 1. */
   frameId: number;
   result: ClassificationResult;
-  /** Session totals after this frame; null when the session store failed to record it. */
+  /** Session totals after this frame, or null when the session store failed to record it. */
   counts: SessionCounts | null;
 }
 
@@ -161,9 +161,9 @@ export interface ProtocolErrorEvent extends ErrorPayload {
 // ---- Event maps ----
 
 export interface ClientToServerEvents {
-  /** Joins (or rejoins with another role) a session; a tab is in at most one session. */
+  /** Joins a session, or rejoins with another role. A tab is in at most one session. */
   'join-session': (request: JoinSessionRequest, ack: (response: JoinSessionAck) => void) => void;
-  /** Sends one JPEG or WebP frame; only cameras may send. */
+  /** Sends one JPEG or WebP frame. Only cameras may send. */
   'classify-frame': (frame: BinaryData, ack: (response: FrameAck) => void) => void;
   /** Requests the current session's history. */
   'get-history': (request: HistoryRequest, ack: (response: HistoryAck) => void) => void;

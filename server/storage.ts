@@ -19,7 +19,7 @@ export interface Storage {
 }
 
 /**
- * Opens the storage the configuration asks for: Redis for sessions, rooms and fan-out
+ * Opens the storage that the configuration selects: Redis for sessions, rooms and fan-out
  * when config.redisUrl is set, otherwise an in-memory store for a single replica.
  * Redis connects in the background, and `GET /readyz` reports 503 until it is up.
  */

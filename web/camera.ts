@@ -1,4 +1,4 @@
-/** Long side of the frames sent to the server, in pixels; the model letterboxes to 512 anyway. */
+/** Long side of the frames sent to the server, in pixels. The model letterboxes to 512 anyway. */
 const FRAME_LONG_SIDE = 512;
 /** JPEG quality of sent frames: about 25-45 KB at 512 px for a typical webcam scene (estimate). */
 const JPEG_QUALITY = 0.8;
@@ -48,7 +48,7 @@ export class Camera {
     return this.#stream?.getVideoTracks()[0]?.getSettings().deviceId;
   }
 
-  /** Starts the camera (a given device, or the default one); throws CameraError. */
+  /** Starts the camera (a given device, or the default one), or throws CameraError. */
   async start(deviceId?: string): Promise<void> {
     if (!window.isSecureContext) {
       throw new CameraError('insecure', 'Browsers allow cameras only on HTTPS or localhost pages. Open this page over HTTPS, or classify a photo instead.');
@@ -77,14 +77,14 @@ export class Camera {
     this.video.srcObject = null;
   }
 
-  /** Lists the video inputs; labels are empty until the user has granted access once. */
+  /** Lists the video inputs. Labels are empty until the user has granted access once. */
   async listDevices(): Promise<MediaDeviceInfo[]> {
     if (navigator.mediaDevices?.enumerateDevices === undefined) return [];
     const devices = await navigator.mediaDevices.enumerateDevices();
     return devices.filter((device) => device.kind === 'videoinput');
   }
 
-  /** Encodes the current video frame as JPEG with the long side at most FRAME_LONG_SIDE; null when no frame is ready. */
+  /** Encodes the current video frame as JPEG with the long side at most FRAME_LONG_SIDE, or returns null when no frame is ready. */
   async captureJpeg(): Promise<Blob | null> {
     const { videoWidth, videoHeight } = this.video;
     if (this.#stream === null || videoWidth === 0 || videoHeight === 0) return null;

@@ -7,7 +7,7 @@ export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   return element;
 }
 
-/** Creates an element with a class and optional text; text is never parsed as HTML. */
+/** Creates an element with a class and optional text, which is never parsed as HTML. */
 export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;

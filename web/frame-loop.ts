@@ -11,7 +11,7 @@ const ACK_TIMEOUT_MS = 15_000;
 const ERROR_PAUSE_MS = 1_000;
 
 export interface FrameLoopHandlers {
-  /** A frame was classified; `latencyMs` runs from capture to acknowledgement. */
+  /** Called when a frame was classified. `latencyMs` runs from capture to acknowledgement. */
   onResult(result: ClassificationResult, latencyMs: number): void;
   onError(error: ErrorPayload): void;
   /** True while the tab is joined as a camera, so frames would be accepted. */
@@ -44,7 +44,7 @@ export class FrameLoop {
     this.#handlers = handlers;
   }
 
-  /** Starts sending; `maxFramesPerSecond` is the server's limit from the join acknowledgement. */
+  /** Starts sending at most `maxFramesPerSecond`, the server's limit from the join acknowledgement. */
   start(maxFramesPerSecond: number): void {
     this.#minIntervalMs = 1000 / maxFramesPerSecond;
     if (this.#running) return;

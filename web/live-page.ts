@@ -127,7 +127,7 @@ export class LivePage {
   async #join(): Promise<void> {
     if (!this.#socket.connected) return;
 
-    // The server names tabs ("Camera 3f9a"); device labels are not sent because they can
+    // The server names tabs ("Camera 3f9a"). Device labels are not sent because they can
     // reveal more about the device than the session needs.
     let ack: JoinSessionAck;
     try {
@@ -192,7 +192,7 @@ export class LivePage {
     this.#lastVerdicts.set(event.cameraId, event.result.verdict);
     this.#showPeople(this.#members);
 
-    // A camera tab shows its own live video; viewers follow the camera that sent the latest thumbnail.
+    // A camera tab shows its own live video, and viewers follow the camera that sent the latest thumbnail.
     if (this.#role === 'camera') return;
     if (event.thumbnail === null) {
       if (event.cameraId === this.#stageCameraId) this.#pushViewerVerdict(event.result);

@@ -6,8 +6,8 @@ import { setUpUpload } from './upload.js';
 import { showBanner, showConnection } from './views.js';
 
 /**
- * Opens the session named in the URL, or creates one and starts this tab's camera:
- * whoever opens the bare page is most likely the one pointing a webcam at a pet.
+ * Opens the session named in the URL, or creates one and starts this tab's camera,
+ * because the person who opens the bare page is most likely pointing a webcam at a pet.
  */
 async function start(): Promise<void> {
   setUpUpload();

@@ -24,7 +24,7 @@ export function showConnection(state: ConnectionState, text: string): void {
   pill.textContent = text;
 }
 
-/** Shows a message across the page, optionally with a link; null hides it. */
+/** Shows a message across the page, optionally with a link, or hides it for null. */
 export function showBanner(message: string | null, link?: { href: string; text: string }): void {
   const banner = byId('banner', HTMLDivElement);
   banner.hidden = message === null;
@@ -41,7 +41,7 @@ export function showBanner(message: string | null, link?: { href: string; text: 
 
 let shownVerdict: Verdict | null = null;
 
-/** Updates the badge; the text (read by screen readers) changes only when the verdict does. */
+/** Updates the badge. Its text, which screen readers announce, changes only when the verdict does. */
 export function showVerdict(verdict: Verdict | null, confidence: number): void {
   const badge = byId('verdict', HTMLDivElement);
   badge.className = `verdict verdict-${verdict ?? 'none'}`;
@@ -83,7 +83,7 @@ export function appendTimeline(entry: HistoryEntry): void {
   while (list.childElementCount > TIMELINE_LENGTH) list.firstElementChild?.remove();
 }
 
-/** Renders the presence list; `lastVerdicts` maps camera ids to their latest verdict. */
+/** Renders the presence list. `lastVerdicts` maps camera ids to their latest verdict. */
 export function showPeople(members: readonly Member[], selfId: string | undefined, lastVerdicts: ReadonlyMap<string, Verdict>): void {
   const items = members.map((member) => {
     const item = element('li', `person person-${member.role}`);

@@ -31,7 +31,7 @@ export class CameraFrames {
     this.#rate = new TokenBucket(fps, fps);
   }
 
-  /** Checks one `classify-frame` payload and queues it; throws AppError for a rejected frame. */
+  /** Checks one `classify-frame` payload and queues it, or throws AppError for a rejected frame. */
   receive(payload: unknown, ack: (response: FrameAck) => void): void {
     const { config } = this.#context;
     if (this.#context.isClosing()) {
@@ -114,7 +114,7 @@ export class CameraFrames {
     logger.debug({ ...log, verdict: result.verdict, ms: result.timings.totalMs }, 'frame classified');
   }
 
-  /** Appends the result to the session history; returns null when the store fails. */
+  /** Appends the result to the session history and returns the counts, or null when the store fails. */
   async #record(
     time: number,
     verdict: Verdict,

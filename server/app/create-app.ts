@@ -12,9 +12,9 @@ import { handleConnection, type CameraRegistry } from './socket-handlers.js';
 import type { AppContext, AppServer, FrameClassifier } from './types.js';
 
 export interface AppDeps {
-  /** Inference pool; the app uses it but does not close it. */
+  /** Inference pool, which the app uses but does not close. */
   pool: FrameClassifier;
-  /** Session storage; the app uses it but does not close it. */
+  /** Session storage, which the app uses but does not close. */
   store: SessionStore;
   /** Socket.IO adapter, e.g. `createAdapter(pub, sub)` from @socket.io/redis-adapter. @default the in-memory adapter */
   adapter?: ServerOptions['adapter'];
@@ -32,7 +32,7 @@ export interface App {
   /**
    * Stops the app: rejects new work, finishes the frames being classified (up to
    * DRAIN_TIMEOUT_MS), disconnects every socket and closes the HTTP server. Safe to
-   * call twice; later calls return the first call's promise.
+   * call twice, because later calls return the first call's promise.
    */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -47,7 +47,7 @@ const HTTP_CLOSE_TIMEOUT_MS = 5_000;
 /**
  * Headroom over config.maxImageBytes for the largest Socket.IO message. A frame up to
  * twice the image limit still reaches the handler, which rejects it with
- * ERR_IMAGE_TOO_LARGE; only larger messages close the connection. The factor of two
+ * ERR_IMAGE_TOO_LARGE. Only larger messages close the connection. The factor of two
  * also covers HTTP long-polling, which sends binary as base64 (4/3 of the size).
  */
 const MESSAGE_SIZE_FACTOR = 2;
@@ -107,7 +107,7 @@ async function shutDown(context: AppContext, io: AppServer, httpServer: HttpServ
   const { logger } = context;
   logger.info({ cameras: cameras.size }, 'server closing');
 
-  // Waiting frames are rejected now; frames being classified get their result if it comes in time.
+  // Waiting frames are rejected now. Frames being classified get their result if it comes in time.
   const drained = Promise.allSettled(
     [...cameras].map((camera) => camera.close({ code: 'ERR_SERVER_SHUTTING_DOWN', message: 'frame dropped: the server is shutting down' })),
   );

@@ -9,7 +9,7 @@ export interface QueuedFrame {
 
 /**
  * Backpressure for one camera: at most one frame is being classified and at most one
- * waits. A newer frame replaces the waiting one, whose acknowledgement says `dropped`,
+ * waits. A newer frame replaces the waiting one, which is acknowledged as `dropped`,
  * so a camera that sends faster than inference runs always gets its latest frame
  * classified next and the server never holds more than two frames per camera.
  */
@@ -19,7 +19,7 @@ export class FrameQueue {
   #waiting: QueuedFrame | null = null;
   #closedWith: ErrorPayload | null = null;
 
-  /** `process` classifies one frame and acknowledges it; it must not reject. */
+  /** `process` classifies one frame and acknowledges it. It must not reject. */
   constructor(process: (frame: QueuedFrame) => Promise<void>) {
     this.#process = process;
   }
@@ -51,7 +51,7 @@ export class FrameQueue {
   /**
    * Stops accepting frames: the waiting frame and every later one are acknowledged with
    * `error`. Resolves once the frame being classified has been acknowledged. Safe to call
-   * twice; the first error wins.
+   * twice, and the first error wins.
    */
   close(error: ErrorPayload): Promise<void> {
     this.#closedWith ??= error;

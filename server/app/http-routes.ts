@@ -94,7 +94,7 @@ function sendError(context: AppContext, request: IncomingMessage, response: Serv
     return;
   }
 
-  // An oversized body is still arriving; closing the connection saves reading all of it.
+  // An oversized body may still be arriving, and closing the connection saves reading all of it.
   if (payload.code === 'ERR_IMAGE_TOO_LARGE') response.setHeader('Connection', 'close');
   sendJson(response, status, { error: payload });
 }

@@ -8,7 +8,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
+/** Describes a received value for an error message: short strings and numbers as themselves, anything else by type. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value.slice(0, 80)}'`;
+  if (typeof value === 'number') return String(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return 'binary data';
@@ -19,23 +22,22 @@ function describe(value: unknown): string {
 export function parseSessionId(value: unknown): string {
   if (typeof value === 'string' && SESSION_ID_PATTERN.test(value)) return value;
 
-  const shown = typeof value === 'string' ? `'${value.slice(0, 80)}'` : describe(value);
   throw new AppError(
     'ERR_INVALID_SESSION_ID',
-    `invalid session id ${shown}: expected 22 to 64 characters of A-Z, a-z, 0-9, '-' or '_'; open the page without a session to create one`,
+    `invalid session id ${describeValue(value)}: expected 22 to 64 characters of A-Z, a-z, 0-9, '-' or '_'; open the page without a session to create one`,
   );
 }
 
 function parseRole(value: unknown): Role {
   if (value === 'camera' || value === 'viewer') return value;
-  throw new AppError('ERR_INVALID_PAYLOAD', `invalid role ${describe(value)}: expected 'camera' or 'viewer'`);
+  throw new AppError('ERR_INVALID_PAYLOAD', `invalid role ${describeValue(value)}: expected 'camera' or 'viewer'`);
 }
 
 /** Removes control characters and surrounding spaces, and cuts to MAX_NAME_LENGTH characters. */
 function parseName(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
-    throw new AppError('ERR_INVALID_PAYLOAD', `invalid name: expected a string, got ${describe(value)}`);
+    throw new AppError('ERR_INVALID_PAYLOAD', `invalid name: expected a string, got ${describeValue(value)}`);
   }
 
   const cleaned = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
@@ -47,13 +49,13 @@ function parseLimit(value: unknown, field: string, max: number): number | undefi
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return Math.min(value, max);
 
-  throw new AppError('ERR_INVALID_PAYLOAD', `invalid ${field}: expected an integer >= 0, got ${typeof value === 'number' ? String(value) : describe(value)}`);
+  throw new AppError('ERR_INVALID_PAYLOAD', `invalid ${field}: expected an integer >= 0, got ${describeValue(value)}`);
 }
 
-/** Checks a `join-session` payload; `maxHistory` caps historyLimit. */
+/** Checks a `join-session` payload and caps historyLimit at `maxHistory`. */
 export function parseJoinRequest(value: unknown, maxHistory: number): Required<Omit<JoinSessionRequest, 'name'>> & { name: string | undefined } {
   if (!isRecord(value)) {
-    throw new AppError('ERR_INVALID_PAYLOAD', `invalid join-session payload: expected an object { sessionId, role }, got ${describe(value)}`);
+    throw new AppError('ERR_INVALID_PAYLOAD', `invalid join-session payload: expected an object { sessionId, role }, got ${describeValue(value)}`);
   }
 
   return {
@@ -64,22 +66,22 @@ export function parseJoinRequest(value: unknown, maxHistory: number): Required<O
   };
 }
 
-/** Checks a `get-history` payload; a missing payload means the default limit. */
+/** Checks a `get-history` payload. A missing payload means the default limit. */
 export function parseHistoryRequest(value: unknown, maxHistory: number): Required<HistoryRequest> {
   if (value !== undefined && !isRecord(value)) {
-    throw new AppError('ERR_INVALID_PAYLOAD', `invalid get-history payload: expected an object { limit? }, got ${describe(value)}`);
+    throw new AppError('ERR_INVALID_PAYLOAD', `invalid get-history payload: expected an object { limit? }, got ${describeValue(value)}`);
   }
 
   return { limit: parseLimit(value?.limit, 'limit', maxHistory) ?? maxHistory };
 }
 
-/** Returns the bytes of a binary frame payload; throws ERR_INVALID_PAYLOAD for anything else. */
+/** Returns the bytes of a binary frame payload, and throws ERR_INVALID_PAYLOAD for anything else. */
 export function parseFrame(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
 
   throw new AppError(
     'ERR_INVALID_PAYLOAD',
-    `invalid classify-frame payload: expected binary image data (ArrayBuffer, Uint8Array or Buffer), got ${describe(value)}; send the encoded JPEG or WebP bytes, not base64 text`,
+    `invalid classify-frame payload: expected binary image data (ArrayBuffer, Uint8Array or Buffer), got ${describeValue(value)}; send the encoded JPEG or WebP bytes, not base64 text`,
   );
 }

@@ -2,7 +2,7 @@ import type { Member, Role, SocketData } from '../protocol.js';
 import { sessionRoom, type AppContext, type AppServer } from './types.js';
 
 /**
- * Lists the tabs in a session, oldest first. It asks the adapter rather than a local map,
+ * Lists the tabs in a session, oldest first. It queries the adapter rather than a local map,
  * so with the Redis adapter the list includes the tabs connected to other replicas.
  */
 export async function listMembers(io: AppServer, sessionId: string): Promise<Member[]> {
@@ -29,7 +29,7 @@ function toMembers(sockets: ReadonlyArray<{ id: string; data: SocketData }>, ses
   return members.sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id));
 }
 
-/** Sends the current member list to everyone in the session; failures are logged, not thrown. */
+/** Sends the current member list to everyone in the session. Failures are logged, not thrown. */
 export async function broadcastPresence(context: AppContext, io: AppServer, sessionId: string): Promise<void> {
   try {
     const members = await listMembers(io, sessionId);

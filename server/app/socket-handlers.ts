@@ -58,7 +58,7 @@ class Connection {
 
   /**
    * Registers a request/acknowledgement event. Errors thrown by `handler` become an
-   * `{ status: 'error' }` acknowledgement; an event without a callback gets `protocol-error`.
+   * `{ status: 'error' }` acknowledgement. An event without a callback gets `protocol-error`.
    */
   #onRequest<Ack>(event: EventName, handler: (payload: unknown) => Promise<Ack>): void {
     this.#socket.on(event, async (...args: unknown[]) => {

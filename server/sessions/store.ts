@@ -4,7 +4,7 @@ export type { HistoryEntry, SessionCounts };
 
 /**
  * Storage for sessions and their classification history. The in-memory implementation
- * serves a single replica; the Redis implementation shares sessions between replicas.
+ * serves a single replica, and the Redis implementation shares sessions between replicas.
  *
  * Every method that names a session refreshes its idle expiry (config.sessionTtlSeconds).
  */

@@ -37,7 +37,7 @@ describe('frame backpressure', () => {
     const acks: FrameAck[] = await Promise.all(Array.from({ length: count }, () => sendFrame(camera.client, photo)));
     const statuses = acks.map((ack) => ack.status);
 
-    // The first frame runs at once, the last one waits and runs next; every frame in
+    // The first frame runs at once, and the last one waits and runs next. Every frame in
     // between is replaced by a newer one before a worker is free.
     expect(statuses[0]).toBe('ok');
     expect(statuses.at(-1)).toBe('ok');

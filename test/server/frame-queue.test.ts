@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameQueue, type QueuedFrame } from '../../server/app/frame-queue.js';
 import type { FrameAck } from '../../server/protocol.js';
 
-/** A queue whose processing finishes only when the test says so. */
+/** A queue whose processing finishes only when the test calls finishNext(). */
 function controlledQueue() {
   const started: number[] = [];
   const finishers: Array<() => void> = [];

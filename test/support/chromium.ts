@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { readFixture } from './fixtures.js';
 import { writeY4m } from './y4m.js';
 
-/** Debian's chromium; CHROMIUM_PATH points elsewhere. */
+/** Debian's chromium, unless CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Folder for screenshots and other artifacts of browser tests (gitignored). */

@@ -22,7 +22,7 @@ export function testConfig(env: Record<string, string> = {}): ResolvedConfig {
   return resolveConfig({ PORT: '0', HOST: '127.0.0.1', CATDOG_WORKERS: '1', LOG_LEVEL: 'silent', ...env });
 }
 
-/** Loads the real model once per test file; the pool is expensive and stateless between tests. */
+/** Loads the real model, once per test file because the pool is slow to start and keeps no state between tests. */
 export async function createTestPool(config: ResolvedConfig, logger: Logger = createLogger('silent')): Promise<ClassifierPool> {
   return ClassifierPool.create(config, logger);
 }
@@ -68,7 +68,7 @@ export class LiveApp {
     return client;
   }
 
-  /** Connects a client and joins `sessionId`; throws when the join is rejected. */
+  /** Connects a client and joins `sessionId`, or throws when the join is rejected. */
   async join(sessionId: string, role: Role, name?: string): Promise<{ client: TestClient; joined: JoinSessionOk }> {
     const client = await this.connect();
     const ack = await joinSession(client, { sessionId, role, ...(name === undefined ? {} : { name }) });

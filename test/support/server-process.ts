@@ -16,7 +16,7 @@ export interface LogLine {
 
 /**
  * The built server (`dist/server/main.js`, as `npm start` runs it) in a child process on
- * a free port. Run `npm run build` first; `npm test` does.
+ * a free port. Run `npm run build` first, as `npm test` does.
  */
 export class ServerProcess {
   readonly child: ChildProcess;
@@ -33,7 +33,7 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the server and resolves once it listens; `env` adds settings. */
+  /** Starts the server with extra settings from `env` and resolves once it listens. */
   static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
     const child = spawn(process.execPath, [MAIN], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CATDOG_WORKERS: '1', LOG_LEVEL: 'info', REDIS_URL: '', REDIS_HOST: '', ...env },
