@@ -36,12 +36,12 @@ export function redactRedisUrl(url: string): string {
  * Both clients reconnect forever. While Redis is away, `command` rejects new commands at
  * once instead of queueing them (`disableOfflineQueue`). A frame's history write then fails
  * fast instead of holding the frame, and no broadcast queued during an outage reaches
- * viewers late and out of order.
- * node-redis restores the subscriber's subscriptions itself before it reports ready again.
+ * viewers late and out of order. node-redis (6.4) sends the subscriber's subscriptions
+ * again when it reconnects.
  *
  * @example
  * const redis = RedisConnection.open(config.redisUrl, logger);
- * const adapter = createRedisAdapter(redis);
+ * const adapter = createRedisAdapter(redis, logger);
  * // ...
  * await redis.close();
  */
