@@ -26,8 +26,8 @@ function describe(error: unknown): string {
 async function startNode(): Promise<void> {
   // tfjs-node registers its 'tensorflow' backend on import, on the tfjs-core instance it
   // resolves.
-  // NOTE: tfjs-node does not install on this project's CI machine, so this path is untested
-  // there; it relies on npm deduplicating tfjs-core so both packages share one instance.
+  // NOTE: this path is untested, because tfjs-node's native addon did not build where the
+  // tests run. It relies on npm deduplicating tfjs-core so both packages share one instance.
   await import(TFJS_NODE_PACKAGE);
   if (!(await tf.setBackend('tensorflow'))) throw new Error("tfjs-node loaded but the 'tensorflow' backend failed to initialize");
 }

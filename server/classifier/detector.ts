@@ -22,7 +22,7 @@ export interface DetectorOutput<T = undefined> {
   readonly detections: readonly RawDetection[];
   /** Data of each extra output node requested, by node name, flattened. */
   readonly extras: Readonly<Record<string, Float32Array>>;
-  /** What the `consume` callback returned, if one was given. */
+  /** Value returned by the `consume` callback, if one was given. */
   readonly consumed: T | undefined;
 }
 
@@ -87,9 +87,9 @@ export class Detector {
 
   /**
    * Detects objects in letterboxed RGB pixels of shape [size, size, 3]. Extra output nodes
-   * of the same graph (for example pooled head features) are computed in the same pass:
-   * their data is returned in `extras`, and `consume`, if given, receives every output
-   * tensor by node name before they are disposed, and its result is returned as `consumed`.
+   * of the same graph (for example pooled head features) are computed in the same pass,
+   * and their data is returned in `extras`. If `consume` is given, it receives every output
+   * tensor by node name before the tensors are disposed. Its result is returned as `consumed`.
    */
   async detect<T = undefined>(
     pixels: Uint8Array,

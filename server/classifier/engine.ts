@@ -64,6 +64,7 @@ export class ClassificationEngine {
 
     // sharp encodes the thumbnail on libuv's thread pool while this thread runs inference.
     const thumbnail = withThumbnail ? makeThumbnail(image, this.config.thumbnailMaxSide, this.config.maxImagePixels) : undefined;
+    // If inference throws first, the thumbnail's own failure must not go unhandled.
     thumbnail?.catch(() => undefined);
 
     const { detections } = await this.detector.detect(prepared.pixels);

@@ -20,9 +20,9 @@ export interface LetterboxGeometry {
 
 /**
  * Computes where sharp's `resize(size, size, { fit: 'contain' })` puts an image of the given
- * size. The scaled side is rounded to the nearest pixel and the padding split with the odd
- * pixel on the right or bottom; test/classifier/letterbox.test.ts checks this against
- * sharp's own output, so a change in sharp's rounding fails there.
+ * size. The scaled side is rounded to the nearest pixel, and the odd pixel of padding goes
+ * to the right or bottom. test/classifier/letterbox.test.ts compares this with sharp's own
+ * output, so a change in sharp's rounding fails there.
  */
 export function computeLetterbox(sourceWidth: number, sourceHeight: number, size: number): LetterboxGeometry {
   const scale = Math.min(size / sourceWidth, size / sourceHeight);

@@ -145,9 +145,9 @@ export class ClassifierPool {
     }
 
     return new Promise<ClassifyOutput>((resolve, reject) => {
-      // The copy owns its ArrayBuffer, so it can be transferred to the worker; the caller's
-      // buffer stays intact and may be a view into a larger one. `new Uint8Array(view)`
-      // copies, whereas Buffer#slice would return a view.
+      // The copy owns its ArrayBuffer, so it can be transferred to the worker while the
+      // caller's buffer stays intact. `new Uint8Array(view)` copies, but Buffer#slice
+      // would return a view.
       this.queue.push({ id: this.nextJobId++, image: new Uint8Array(image), thumbnail: options.thumbnail ?? false, queuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
@@ -245,7 +245,7 @@ export class ClassifierPool {
     }
   }
 
-  /** Clears the job's timer and returns its callbacks; call exactly once per job. */
+  /** Clears the job's timer and returns the job, whose callbacks the caller then settles. */
   private settle(job: Job): Job {
     clearTimeout(job.timer);
     return job;

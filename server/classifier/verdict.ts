@@ -28,7 +28,7 @@ export interface VerdictSummary {
 /**
  * Boxes of one animal that overlap at least this much (intersection over union) are one
  * detection. The detector often returns several near-identical boxes for one animal, and
- * sometimes labels the same animal both cat and dog; only the best-scoring box is kept.
+ * it sometimes labels the same animal both cat and dog. Only the best-scoring box counts.
  */
 export const DUPLICATE_IOU = 0.5;
 
@@ -42,17 +42,21 @@ function intersectionOverUnion(a: NormalizedBox, b: NormalizedBox): number {
   return union > 0 ? intersection / union : 0;
 }
 
+function isPetLabel(label: string): boolean {
+  return label === 'cat' || label === 'dog';
+}
+
 function isPet(detection: LabeledDetection): detection is PetDetection {
-  return detection.label === 'cat' || detection.label === 'dog';
+  return isPetLabel(detection.label);
 }
 
 /** Greedy non-maximum suppression across both pet labels. */
 function removeDuplicates(pets: readonly PetDetection[]): PetDetection[] {
-  const kept: PetDetection[] = [];
+  const selected: PetDetection[] = [];
   for (const candidate of [...pets].sort((a, b) => b.score - a.score)) {
-    if (kept.every((other) => intersectionOverUnion(candidate.box, other.box) < DUPLICATE_IOU)) kept.push(candidate);
+    if (selected.every((other) => intersectionOverUnion(candidate.box, other.box) < DUPLICATE_IOU)) selected.push(candidate);
   }
-  return kept;
+  return selected;
 }
 
 function bestScore(detections: readonly LabeledDetection[], label: string): number {
@@ -66,10 +70,6 @@ function summarizeOthers(detections: readonly LabeledDetection[], minScore: numb
     best.set(label, Math.max(score, best.get(label) ?? 0));
   }
   return [...best].map(([label, score]) => ({ label, score })).sort((a, b) => b.score - a.score);
-}
-
-function isPetLabel(label: string): boolean {
-  return label === 'cat' || label === 'dog';
 }
 
 /**

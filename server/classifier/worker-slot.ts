@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { BackendName } from './types.js';
 import type { PoolToWorkerMessage, WorkerStartData, WorkerToPoolMessage } from './worker-protocol.js';
 
-/** What a worker reports once its model is loaded and warmed up. */
+/** Backend and warm-up time a worker reports once its model is loaded and warmed up. */
 export interface WorkerReadyInfo {
   readonly backend: BackendName;
   readonly reason: string;

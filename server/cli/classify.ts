@@ -97,8 +97,8 @@ async function classifyFile(pool: ClassifierPool, config: ResolvedConfig, file: 
 async function main(): Promise<void> {
   const { json, files } = parseCommandLine();
   const config = loadConfig(files.length);
-  // The server's default level, info, would print start-up lines on every run; a CLI
-  // stays quiet unless something goes wrong or a more verbose level is requested.
+  // The server's default level, info, would print start-up lines on every run. The CLI
+  // only logs warnings and errors unless LOG_LEVEL requests debug or trace.
   const level = config.logLevel === configDefaults.logLevel ? 'warn' : config.logLevel;
   const logger = pino({ name: 'classify', level }, pino.destination(2));
 

@@ -20,7 +20,7 @@ async function startPool(backend: string, logger = createLogger('silent')): Prom
   return pool;
 }
 
-/** A logger that keeps every JSON line it writes. */
+/** Creates a logger that keeps every JSON line it writes. */
 function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
