@@ -97,7 +97,7 @@ export class LivePage {
     try {
       await this.#camera.start(deviceId);
     } catch (error) {
-      this.#showCameraMessage(error instanceof CameraError ? error.message : String(error));
+      this.#showCameraMessage(error instanceof CameraError ? error.message : String(error), true);
       return;
     } finally {
       toggle.disabled = false;
@@ -283,6 +283,8 @@ export class LivePage {
       if (outcome === 'copied') setTimeout(() => (label.textContent = 'Copy link'), 2_000);
     });
 
+    byId('camera-message-upload', HTMLButtonElement).addEventListener('click', () => byId('upload', HTMLInputElement).click());
+
     new ResizeObserver(() => this.#redraw()).observe(byId('stage', HTMLDivElement));
   }
 
@@ -303,9 +305,10 @@ export class LivePage {
     select.hidden = devices.length < 2;
   }
 
-  #showCameraMessage(message: string | null): void {
-    const notice = byId('camera-message', HTMLParagraphElement);
-    notice.hidden = message === null;
-    notice.textContent = message ?? '';
+  /** Shows or hides the note under the stage; `offerUpload` adds a button that opens the photo picker. */
+  #showCameraMessage(message: string | null, offerUpload = false): void {
+    byId('camera-message', HTMLDivElement).hidden = message === null;
+    byId('camera-message-text', HTMLParagraphElement).textContent = message ?? '';
+    byId('camera-message-upload', HTMLButtonElement).hidden = !offerUpload;
   }
 }

@@ -44,6 +44,7 @@ let shownVerdict: Verdict | null = null;
 /** Updates the badge. Its text, which screen readers announce, changes only when the verdict does. */
 export function showVerdict(verdict: Verdict | null, confidence: number): void {
   const badge = byId('verdict', HTMLDivElement);
+  badge.hidden = verdict === null;
   badge.className = `verdict verdict-${verdict ?? 'none'}`;
   byId('verdict-confidence', HTMLSpanElement).textContent = verdict === null || verdict === 'neither' ? '' : `${Math.round(confidence * 100)}%`;
 

@@ -23,11 +23,17 @@ export async function writeCatVideo(dir: string): Promise<string> {
 }
 
 /**
- * Launches headless Chromium with a fake webcam that plays `videoFile`, and with the
- * flags that keep it off the network in a closed environment. Playwright gives every
- * launch a fresh temporary profile.
+ * Launches headless Chromium with the flags that keep it off the network in a closed
+ * environment. With `videoFile`, it also has a fake webcam that plays the file and
+ * accepts camera prompts; without it, the browser has no camera at all. Playwright
+ * gives every launch a fresh temporary profile.
  */
-export function launchChromium(videoFile: string): Promise<Browser> {
+export function launchChromium(videoFile?: string): Promise<Browser> {
+  const fakeCamera =
+    videoFile === undefined
+      ? []
+      : ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`];
+
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -39,9 +45,7 @@ export function launchChromium(videoFile: string): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${videoFile}`,
+      ...fakeCamera,
     ],
   });
 }
