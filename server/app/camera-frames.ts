@@ -19,6 +19,8 @@ export class CameraFrames {
   readonly #rate: TokenBucket;
   #nextFrameId = 1;
   #lastThumbnailAt = Number.NEGATIVE_INFINITY;
+  /** History appends that failed in a row, so an outage is logged once. */
+  #appendFailures = 0;
 
   constructor(context: AppContext, io: AppServer, socket: AppSocket, sessionId: string) {
     this.sessionId = sessionId;
@@ -121,11 +123,20 @@ export class CameraFrames {
     confidence: number,
     log: Record<string, unknown>,
   ): Promise<SessionCounts | null> {
+    let counts: SessionCounts;
     try {
-      return await this.#context.store.append(this.sessionId, { time, cameraId: this.#socket.id, verdict, confidence });
+      counts = await this.#context.store.append(this.sessionId, { time, cameraId: this.#socket.id, verdict, confidence });
     } catch (error) {
-      this.#context.logger.error({ ...log, err: error }, 'session history append failed');
+      // One line per outage, not one per frame: a camera sends up to CATDOG_MAX_FPS frames a second.
+      this.#appendFailures++;
+      if (this.#appendFailures === 1) this.#context.logger.error({ ...log, err: error }, 'session history append failed; later failures are counted');
       return null;
     }
+
+    if (this.#appendFailures > 0) {
+      this.#context.logger.info({ ...log, failures: this.#appendFailures }, 'session history append recovered');
+      this.#appendFailures = 0;
+    }
+    return counts;
   }
 }
