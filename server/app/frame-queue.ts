@@ -11,7 +11,7 @@ export interface QueuedFrame {
  * Backpressure for one camera: at most one frame is being classified and at most one
  * waits. A newer frame replaces the waiting one, which is acknowledged as `dropped`,
  * so a camera that sends faster than inference runs always gets its latest frame
- * classified next and the server never holds more than two frames per camera.
+ * classified next and the server never keeps more than two frames per camera.
  */
 export class FrameQueue {
   readonly #process: (frame: QueuedFrame) => Promise<void>;
