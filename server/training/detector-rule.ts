@@ -1,0 +1,42 @@
+import { COCO_CAT, COCO_DOG, INPUT_SIDE, type RawDetection } from '../classifier/head-features.js';
+import type { DetectorPetScores } from '../classifier/head.js';
+import { decideVerdict as decideDetectorVerdict } from '../classifier/verdict.js';
+import type { Verdict } from '../classifier/types.js';
+
+/** Returns the best cat and dog scores among the detector's rows, 0 when absent. */
+export function detectorPetScores(detections: readonly RawDetection[]): DetectorPetScores {
+  let cat = 0;
+  let dog = 0;
+  for (const detection of detections) {
+    if (detection.classId === COCO_CAT) cat = Math.max(cat, detection.score);
+    if (detection.classId === COCO_DOG) dog = Math.max(dog, detection.score);
+  }
+  return { cat, dog };
+}
+
+function labelOf(classId: number): string {
+  if (classId === COCO_CAT) return 'cat';
+  if (classId === COCO_DOG) return 'dog';
+  return `class-${classId}`;
+}
+
+/**
+ * The classifier's detector-only verdict (server/classifier/verdict.ts) for raw rows, the
+ * baseline in reports. Boxes are normalized by the input side instead of the original image;
+ * the rule only compares boxes by intersection over union, which that scaling does not change.
+ */
+export function detectorOnlyVerdict(detections: readonly RawDetection[], petScore: number): Verdict {
+  const labeled = detections
+    .filter((detection) => detection.score > 0)
+    .map((detection) => ({
+      label: labelOf(detection.classId),
+      score: detection.score,
+      box: [
+        detection.x1 / INPUT_SIDE,
+        detection.y1 / INPUT_SIDE,
+        (detection.x2 - detection.x1) / INPUT_SIDE,
+        (detection.y2 - detection.y1) / INPUT_SIDE,
+      ] as const,
+    }));
+  return decideDetectorVerdict(labeled, { petScore, otherScore: 1 }).verdict;
+}
