@@ -110,6 +110,28 @@ describe('live session', () => {
     expect(afterLeave.members[0]?.id).toBe(camera.joined.you.id);
   });
 
+  it('tags results with their camera', async () => {
+    const sessionId = await live.createSession();
+    const kitchen = await live.join(sessionId, 'camera', 'Kitchen');
+    const garden = await live.join(sessionId, 'camera', 'Garden');
+    const viewer = await live.join(sessionId, 'viewer');
+    const events: ClassificationEvent[] = [];
+    viewer.client.on('classification-result', (event) => events.push(event));
+
+    await Promise.all([
+      sendFrame(kitchen.client, await readFixture('cat/cat-001.jpg')),
+      sendFrame(garden.client, await readFixture('dog/dog-001.jpg')),
+    ]);
+
+    await expect.poll(() => events.length).toBe(2);
+    const byCamera = new Map(events.map((event) => [event.cameraName, event]));
+    expect(byCamera.get('Kitchen')?.cameraId).toBe(kitchen.joined.you.id);
+    expect(byCamera.get('Kitchen')?.result.verdict).toBe('cat');
+    expect(byCamera.get('Garden')?.cameraId).toBe(garden.joined.you.id);
+    expect(byCamera.get('Garden')?.result.verdict).toBe('dog');
+    expect(viewer.joined.members.filter((member) => member.role === 'camera')).toHaveLength(2);
+  });
+
   it('returns history and counts on join', async () => {
     const sessionId = await live.createSession();
     const camera = await live.join(sessionId, 'camera');
