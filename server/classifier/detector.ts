@@ -88,8 +88,9 @@ export class Detector {
   /**
    * Detects objects in letterboxed RGB pixels of shape [size, size, 3]. Extra output nodes
    * of the same graph (for example pooled head features) are computed in the same pass,
-   * and their data is returned in `extras`. If `consume` is given, it receives every output
-   * tensor by node name before the tensors are disposed. Its result is returned as `consumed`.
+   * and their data is returned in `extras` unless `consume` is given. `consume` receives every
+   * output tensor by node name before the tensors are disposed, and its result is returned as
+   * `consumed`.
    */
   async detect<T = undefined>(
     pixels: Uint8Array,
@@ -114,12 +115,17 @@ export class Detector {
         throw new Error(`output ${this.manifest.detectionsName} has shape [${detectionsTensor?.shape.join(', ')}], expected [1, N, ${DETECTION_VALUES}]`);
       }
 
-      const values = await Promise.all(outputs.map((tensor) => tensor.data()));
+      // With `consume`, the consumer reads what it needs from the tensors; downloading every
+      // extra output here would copy megabytes per frame (the class heatmaps alone are 5 MB).
+      const downloaded = consume ? outputs.slice(0, 1) : outputs;
+      const values = await Promise.all(downloaded.map((tensor) => tensor.data()));
       const detections = readDetections(values[0] ?? new Float32Array(), detectionsTensor.shape[1] ?? 0);
       const extras: Record<string, Float32Array> = {};
-      extraOutputs.forEach((name, index) => {
-        extras[name] = Float32Array.from(values[index + 1] ?? []);
-      });
+      if (!consume) {
+        extraOutputs.forEach((name, index) => {
+          extras[name] = Float32Array.from(values[index + 1] ?? []);
+        });
+      }
 
       const byName = new Map(names.map((name, index) => [name, outputs[index] as tf.Tensor]));
       const consumed = consume ? await consume(byName, detections) : undefined;

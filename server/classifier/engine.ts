@@ -7,6 +7,8 @@ import { makeThumbnail, prepareImage } from './image.js';
 import { toNormalizedBox, type LetterboxGeometry } from './letterbox.js';
 import { findModelsDir, readDetectorManifest, readLabels, readModelArtifacts, type DetectorManifest } from './model-files.js';
 import { decideVerdict, type LabeledDetection } from './verdict.js';
+import { loadPetHead } from './head.js';
+import { applyHeadVerdict, createHeadPass, type HeadPass } from './head-verdict.js';
 import type { WorkerResult } from './worker-protocol.js';
 
 /** Output of one classification inside a thread. */
@@ -37,6 +39,9 @@ export class ClassificationEngine {
     private readonly manifest: DetectorManifest,
     private readonly labels: readonly string[],
     readonly backend: BackendSelection,
+    // The trained cat / dog / neither head (models/head), run inside the detector's pass;
+    // undefined when no head file exists, and then the detector rule alone decides.
+    private readonly headPass: HeadPass | undefined,
   ) {}
 
   /**
@@ -53,7 +58,14 @@ export class ClassificationEngine {
 
     const detector = await Detector.load(artifacts, manifest);
     await detector.warmUp();
-    return new ClassificationEngine(config, detector, manifest, labels, backend);
+
+    const head = await loadPetHead(modelsDir);
+    const headPass = head ? createHeadPass(head) : undefined;
+    if (headPass) {
+      // The extra outputs need their own first pass to allocate kernels and memory.
+      await detector.detect(new Uint8Array(detector.inputSize * detector.inputSize * 3), headPass.extraOutputs, headPass.consume);
+    }
+    return new ClassificationEngine(config, detector, manifest, labels, backend, headPass);
   }
 
   async classify(image: Uint8Array, withThumbnail: boolean): Promise<EngineOutput> {
@@ -67,11 +79,12 @@ export class ClassificationEngine {
     // If inference throws first, the thumbnail's own failure must not go unhandled.
     thumbnail?.catch(() => undefined);
 
-    const { detections } = await this.detector.detect(prepared.pixels);
+    const { detections, consumed: headVerdict } = await this.detector.detect(prepared.pixels, this.headPass?.extraOutputs, this.headPass?.consume);
     const inferred = performance.now();
 
     const labeled = labelDetections(detections, prepared.geometry, this.labels);
-    const summary = decideVerdict(labeled, this.config.thresholds);
+    const detectorSummary = decideVerdict(labeled, this.config.thresholds);
+    const summary = headVerdict ? applyHeadVerdict(detectorSummary, headVerdict, labeled) : detectorSummary;
     const { sourceWidth: width, sourceHeight: height } = prepared.geometry;
 
     const result: WorkerResult = {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ALL_FEATURE_GROUPS, FEATURE_GROUPS, type FeatureGroupName } from './head-features.js';
+import { ALL_FEATURE_GROUPS, COCO_CAT, COCO_DOG, FEATURE_GROUPS, type FeatureGroupName, type RawDetection } from './head-features.js';
 import type { Verdict } from './types.js';
 
 /** Classes of the head's output, in order. */
@@ -68,6 +68,17 @@ export interface HeadVerdict {
   /** Head probability of the verdict; for cat-and-dog, the lower of the two detector scores. */
   readonly confidence: number;
   readonly probabilities: Readonly<Record<HeadOutputClass, number>>;
+}
+
+/** Returns the best cat and dog scores among the detector's rows, 0 when absent. */
+export function detectorPetScoresOf(detections: readonly RawDetection[]): DetectorPetScores {
+  let cat = 0;
+  let dog = 0;
+  for (const detection of detections) {
+    if (detection.classId === COCO_CAT) cat = Math.max(cat, detection.score);
+    if (detection.classId === COCO_DOG) dog = Math.max(dog, detection.score);
+  }
+  return { cat, dog };
 }
 
 /** Concatenates feature groups in the head's order into one input vector. */

@@ -1,18 +1,6 @@
 import { COCO_CAT, COCO_DOG, INPUT_SIDE, type RawDetection } from '../classifier/head-features.js';
-import type { DetectorPetScores } from '../classifier/head.js';
 import { decideVerdict as decideDetectorVerdict } from '../classifier/verdict.js';
 import type { Verdict } from '../classifier/types.js';
-
-/** Returns the best cat and dog scores among the detector's rows, 0 when absent. */
-export function detectorPetScores(detections: readonly RawDetection[]): DetectorPetScores {
-  let cat = 0;
-  let dog = 0;
-  for (const detection of detections) {
-    if (detection.classId === COCO_CAT) cat = Math.max(cat, detection.score);
-    if (detection.classId === COCO_DOG) dog = Math.max(dog, detection.score);
-  }
-  return { cat, dog };
-}
 
 function labelOf(classId: number): string {
   if (classId === COCO_CAT) return 'cat';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-import { HEAD_FILE_FORMAT, HEAD_OUTPUT_CLASSES, PetHead, headFilePath, type HeadFile } from '../classifier/head.js';
+import { HEAD_FILE_FORMAT, HEAD_OUTPUT_CLASSES, PetHead, detectorPetScoresOf, headFilePath, type HeadFile } from '../classifier/head.js';
 import type { FeatureGroupName } from '../classifier/head-features.js';
 import { collectFeatures, type FeaturedImage } from './collect.js';
 import { chooseDecision, type ScoredPhoto } from './decision.js';
@@ -10,7 +10,6 @@ import { buildDesignMatrix, recordDetections, recordGroups } from './design-matr
 import { EXTRACTOR_VERSION, type Variant } from './extractor.js';
 import { formatEvaluation, type Evaluation } from './metrics.js';
 import { trainHead, type HeadHyperparameters } from './train-head.js';
-import { detectorPetScores } from './detector-rule.js';
 
 export interface TrainingOptions {
   readonly datasetDir: string;
@@ -44,7 +43,7 @@ export function scorePhotos(head: PetHead, photos: readonly FeaturedImage[]): Sc
     return {
       label: image.label,
       probabilities: head.predict(recordGroups(record, head.featureGroups)),
-      detector: detectorPetScores(recordDetections(record)),
+      detector: detectorPetScoresOf(recordDetections(record)),
     };
   });
 }
