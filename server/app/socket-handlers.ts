@@ -93,6 +93,12 @@ class Connection {
     }
 
     const socket = this.#socket;
+
+    // Joining a room after the disconnect would leave a dead socket id in it.
+    if (socket.disconnected) {
+      return { status: 'error', error: { code: 'ERR_INTERNAL', message: 'the connection closed during join-session' } };
+    }
+
     const previous = socket.data.sessionId;
     const sameSession = previous === request.sessionId;
 
