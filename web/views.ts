@@ -69,6 +69,8 @@ function timelineItem(entry: HistoryEntry): HTMLLIElement {
   const item = element('li', `verdict-${entry.verdict}`);
   const time = new Date(entry.time).toLocaleTimeString();
   item.title = `${verdictText(entry.verdict)} ${Math.round(entry.confidence * 100)}% at ${time}`;
+  // The bar is only colour, so screen readers get the same text as the tooltip.
+  item.append(element('span', 'visually-hidden', item.title));
   // Bar height shows confidence, so uncertain frames stand out.
   item.style.height = `${Math.round(15 + entry.confidence * 85)}%`;
   return item;
