@@ -6,8 +6,8 @@ export interface MachineInfo {
   readonly memoryGiB: number;
   readonly node: string;
   readonly platform: string;
-  /** One-minute load average when the run started. */
-  readonly loadAverage: number;
+  /** One-minute load average when the run started and when it ended. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
 /** Measurements of one setup over all frames. */
@@ -49,6 +49,14 @@ function row(result: SetupResult, baseline: SetupResult): string {
   ].join(' | ');
 }
 
+/** Load above this, before the run starts, means other processes competed for the cores. */
+const BUSY_LOAD = 0.5;
+
+function describeLoad(machine: MachineInfo): string {
+  if (machine.loadAverage.start < BUSY_LOAD) return 'The machine was otherwise idle when the run started.';
+  return 'Other processes were already using the cores when the run started, so these numbers understate what an idle machine does.';
+}
+
 export function formatReport(machine: MachineInfo, date: Date, results: readonly SetupResult[]): string {
   const baseline = results[0];
   if (!baseline) throw new Error('no benchmark results to report');
@@ -62,7 +70,7 @@ Written by \`npm run bench\` (scripts/bench.ts); rerun it to refresh this page. 
 - Date: ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC
 - CPU: ${machine.cpu}, ${machine.cores} cores available to Node.js, ${machine.memoryGiB} GiB RAM
 - ${machine.platform}, Node.js ${machine.node}, TF.js 4.22 wasm backend with SIMD, single-threaded per worker
-- One-minute load average at the start: ${machine.loadAverage.toFixed(2)}. Other processes were running on the machine, so treat small differences as noise.
+- One-minute load average: ${machine.loadAverage.start.toFixed(2)} at the start, ${machine.loadAverage.end.toFixed(2)} at the end (including this benchmark). ${describeLoad(machine)}
 
 ## Method
 

@@ -91,7 +91,7 @@ async function measureMainThread(config: ResolvedConfig, frames: readonly Buffer
   }
 }
 
-function describeMachine(): MachineInfo {
+function describeMachine(loadAtStart: number): MachineInfo {
   const cpu = cpus()[0];
   return {
     cpu: cpu?.model ?? 'unknown',
@@ -99,7 +99,7 @@ function describeMachine(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    loadAverage: loadavg()[0] ?? 0,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   };
 }
 
@@ -109,8 +109,8 @@ async function main(): Promise<void> {
   });
   const repoRoot = dirname(findModelsDir());
   const out = values.out ?? join(repoRoot, 'docs', 'benchmarks.md');
+  const loadAtStart = loadavg()[0] ?? 0;
   const frames = await makeFrames(Number(values.frames), repoRoot);
-  const machine = describeMachine();
 
   const wasm = (workers: number) => resolveConfig({ CATDOG_BACKEND: 'wasm', CATDOG_WORKERS: String(workers) });
   const results: SetupResult[] = [];
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     results.push(await measurePool('cpu (pure JS), 1 worker', resolveConfig({ CATDOG_BACKEND: 'cpu', CATDOG_WORKERS: '1' }), frames.slice(0, cpuFrames)));
   }
 
-  const report = formatReport(machine, new Date(), results);
+  const report = formatReport(describeMachine(loadAtStart), new Date(), results);
   await writeFile(out, report);
   process.stdout.write(report);
 }
