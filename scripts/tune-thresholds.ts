@@ -2,34 +2,34 @@
  * Measures how the detector-only verdict depends on the pet score threshold, on a folder
  * of labelled photos with subfolders cat/, dog/ and neither/. Prints a Markdown report.
  *
- *   npx tsx scripts/tune-thresholds.ts DATASET_DIR [--workers N]
+ *   npx tsx scripts/tune-thresholds.ts DATASET_DIR
  *
- * Every photo is classified once with a very low threshold, which keeps every cat and dog
- * box down to a score of 0.01; each candidate threshold is then applied to those boxes with
- * the same rule the server uses (decideVerdict). Tune only on training photos, never on
+ * Every photo goes through the server's own decoding, letterbox and detector once, on this
+ * thread. Each candidate threshold is then applied to the labelled detections with the
+ * server's rule (decideVerdict). A trained head, if models/head has one, is not used,
+ * because this measures the detector rule alone. Tune only on training photos, never on
  * the test fixtures, so the tests still measure something.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
-import { resolveConfig } from '../server/config.js';
-import { createLogger } from '../server/logger.js';
-import { ClassifierPool } from '../server/classifier/pool.js';
-import type { PetDetection, Verdict } from '../server/classifier/types.js';
-import { decideVerdict } from '../server/classifier/verdict.js';
+import { configDefaults } from '../server/config.js';
+import { selectBackend } from '../server/classifier/backend.js';
+import { Detector } from '../server/classifier/detector.js';
+import { labelDetections } from '../server/classifier/engine.js';
+import { prepareImage } from '../server/classifier/image.js';
+import { findModelsDir, readDetectorManifest, readLabels, readModelArtifacts } from '../server/classifier/model-files.js';
+import type { Verdict } from '../server/classifier/types.js';
+import { decideVerdict, type LabeledDetection } from '../server/classifier/verdict.js';
 
 const CLASSES = ['cat', 'dog', 'neither'] as const;
 type PhotoClass = (typeof CLASSES)[number];
 
-/** Lowest threshold the configuration accepts that still keeps practically every box. */
-const COLLECT_SCORE = 0.01;
 const CANDIDATES = Array.from({ length: 23 }, (_, index) => Math.round((0.05 + index * 0.025) * 1000) / 1000);
 
 interface Sample {
   readonly photoClass: PhotoClass;
-  readonly detections: readonly PetDetection[];
+  readonly detections: readonly LabeledDetection[];
 }
 
 interface Row {
@@ -40,24 +40,33 @@ interface Row {
   readonly balanced: number;
 }
 
-async function collect(pool: ClassifierPool, datasetDir: string): Promise<Sample[]> {
-  const jobs: Array<Promise<Sample | undefined>> = [];
-  for (const photoClass of CLASSES) {
-    const names = (await readdir(join(datasetDir, photoClass))).filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).sort();
-    for (const name of names) {
-      const path = join(datasetDir, photoClass, name);
-      jobs.push(
-        readFile(path)
-          .then((bytes) => pool.classify(bytes))
-          .then(({ result }) => ({ photoClass, detections: result.detections }))
-          .catch((error: unknown) => {
-            process.stderr.write(`skipped ${path}: ${error instanceof Error ? error.message : String(error)}\n`);
-            return undefined;
-          }),
-      );
+async function collect(datasetDir: string): Promise<Sample[]> {
+  await selectBackend('wasm');
+  const modelsDir = findModelsDir();
+  const manifest = await readDetectorManifest(modelsDir);
+  const labels = await readLabels(modelsDir, manifest);
+  const detector = await Detector.load(await readModelArtifacts(modelsDir, manifest), manifest);
+  const limits = { maxImagePixels: configDefaults.maxImagePixels, minImageSide: configDefaults.minImageSide };
+
+  const samples: Sample[] = [];
+  try {
+    for (const photoClass of CLASSES) {
+      const names = (await readdir(join(datasetDir, photoClass))).filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).sort();
+      for (const name of names) {
+        const path = join(datasetDir, photoClass, name);
+        try {
+          const prepared = await prepareImage(await readFile(path), limits, detector.inputSize);
+          const { detections } = await detector.detect(prepared.pixels);
+          samples.push({ photoClass, detections: labelDetections(detections, prepared.geometry, labels) });
+        } catch (error) {
+          process.stderr.write(`skipped ${path}: ${error instanceof Error ? error.message : String(error)}\n`);
+        }
+      }
     }
+  } finally {
+    detector.dispose();
   }
-  return (await Promise.all(jobs)).filter((sample): sample is Sample => sample !== undefined);
+  return samples;
 }
 
 function evaluate(samples: readonly Sample[], threshold: number): Row {
@@ -98,25 +107,14 @@ function report(datasetDir: string, samples: readonly Sample[], rows: readonly R
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { workers: { type: 'string' } }, allowPositionals: true });
-  const datasetDir = positionals[0];
+  const datasetDir = process.argv[2];
   if (!datasetDir) {
-    process.stderr.write('usage: tune-thresholds DATASET_DIR [--workers N]  (DATASET_DIR has cat/, dog/ and neither/)\n');
+    process.stderr.write('usage: tune-thresholds DATASET_DIR  (DATASET_DIR has cat/, dog/ and neither/)\n');
     process.exit(2);
   }
 
-  const config = resolveConfig({
-    CATDOG_WORKERS: values.workers ?? String(availableParallelism()),
-    CATDOG_PET_SCORE: String(COLLECT_SCORE),
-    CATDOG_OTHER_SCORE: String(COLLECT_SCORE),
-  });
-  const pool = await ClassifierPool.create(config, createLogger('warn'));
-  try {
-    const samples = await collect(pool, datasetDir);
-    process.stdout.write(report(datasetDir, samples, CANDIDATES.map((threshold) => evaluate(samples, threshold))));
-  } finally {
-    await pool.close();
-  }
+  const samples = await collect(datasetDir);
+  process.stdout.write(report(datasetDir, samples, CANDIDATES.map((threshold) => evaluate(samples, threshold))));
 }
 
 await main();
