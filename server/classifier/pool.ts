@@ -99,7 +99,8 @@ export class ClassifierPool {
     const outcomes = await Promise.allSettled(slots.map((slot) => slot.started));
     const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failure) {
-      await Promise.allSettled(slots.map((slot) => slot.terminate()));
+      // close() marks the pool closed first, so workers that did start are not replaced.
+      await pool.close();
       const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
       throw new Error(`the classifier could not start: ${reason}`, { cause: failure.reason });
     }

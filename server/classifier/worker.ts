@@ -1,5 +1,6 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
 
 import sharp from 'sharp';
 
@@ -16,6 +17,20 @@ const start = workerData as WorkerStartData;
 
 // Inputs are untrusted and rarely repeat, so libvips' operation cache would only hold memory.
 sharp.cache(false);
+
+/** Nice value of the inference thread: below the main thread, which serves sockets and HTTP. */
+const INFERENCE_NICE = 5;
+
+// On Linux the nice value belongs to each thread, and pid 0 means the calling thread, so
+// this lowers only this worker's JS thread (setpriority(2), NOTES). Elsewhere the same call
+// would lower the whole process, so it is skipped.
+if (process.platform === 'linux') {
+  try {
+    setPriority(INFERENCE_NICE);
+  } catch {
+    // Containers may forbid changing priority; inference then runs at the default.
+  }
+}
 
 function send(message: WorkerToPoolMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
