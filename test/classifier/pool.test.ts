@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import sharp from 'sharp';
@@ -82,6 +83,15 @@ describe('ClassifierPool with two workers', () => {
     await pool.classify(photo);
     expect(photo.byteLength).toBe(copy.byteLength);
     expect(photo.equals(copy)).toBe(true);
+  });
+
+  it.runIf(process.platform === 'linux')('runs each inference thread at nice 5', () => {
+    const niceValues = readdirSync(`/proc/${process.pid}/task`).map((threadId) => {
+      const stat = readFileSync(`/proc/${process.pid}/task/${threadId}/stat`, 'utf8');
+      // Fields after the parenthesized command name; nice is field 19 of stat(5), index 16 here.
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16];
+    });
+    expect(niceValues.filter((nice) => nice === '5')).toHaveLength(2);
   });
 
   it('keeps event-loop delay p99 under 20 ms while all workers infer', async () => {
