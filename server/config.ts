@@ -46,6 +46,21 @@ export interface ResolvedConfig {
   readonly historyLength: number;
   /** Idle time after which a session's history expires, in seconds. @default 86400 (24 h) */
   readonly sessionTtlSeconds: number;
+
+  /** `POST /api/classify` uploads classified at the same time. @default the number of workers */
+  readonly maxConcurrentUploads: number;
+  /** Uploads that may wait for a free slot; later ones get 503 ERR_SERVER_BUSY. @default 2 times the number of workers */
+  readonly uploadQueueLength: number;
+  /** Tabs (cameras and viewers) in one session on one replica; later joins get ERR_SESSION_FULL. @default 50 */
+  readonly maxSessionMembers: number;
+  /** Minimum time between two member-list broadcasts to one session, in ms. @default 250 */
+  readonly presenceIntervalMs: number;
+  /** Sessions kept by the in-memory store; creation beyond this gets ERR_SERVER_BUSY. @default 10000 */
+  readonly maxSessions: number;
+  /** Sessions one client address may create per minute, after a burst of the same size. @default 10 */
+  readonly sessionCreatesPerMinute: number;
+  /** Time allowed to receive a whole HTTP request, headers and body, in ms. @default 30000 */
+  readonly httpRequestTimeoutMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -66,6 +81,11 @@ export const configDefaults = Object.freeze({
   thumbnailIntervalMs: 500,
   historyLength: 1000,
   sessionTtlSeconds: 24 * 60 * 60,
+  maxSessionMembers: 50,
+  presenceIntervalMs: 250,
+  maxSessions: 10_000, // at the default history length, roughly tens of MB when every session is full
+  sessionCreatesPerMinute: 10,
+  httpRequestTimeoutMs: 30_000, // a 2 MiB upload over a slow 1 Mbit/s link takes about 17 s
 } as const);
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -121,13 +141,14 @@ function readRedisUrl(env: Env): string | undefined {
  * const config = resolveConfig(process.env);
  */
 export function resolveConfig(env: Env = process.env): ResolvedConfig {
+  const workers = readInteger(env, 'CATDOG_WORKERS', availableParallelism(), 1, 64);
   const config: ResolvedConfig = {
     port: readInteger(env, 'PORT', configDefaults.port, 0, 65535),
     host: env.HOST || configDefaults.host,
     logLevel: env.LOG_LEVEL || configDefaults.logLevel,
 
     backend: readBackend(env),
-    workers: readInteger(env, 'CATDOG_WORKERS', availableParallelism(), 1, 64),
+    workers,
     maxImageBytes: readInteger(env, 'CATDOG_MAX_IMAGE_BYTES', configDefaults.maxImageBytes, 1024, 64 * MiB),
     maxImagePixels: readInteger(env, 'CATDOG_MAX_IMAGE_PIXELS', configDefaults.maxImagePixels, 1024, 1_000_000_000),
     minImageSide: configDefaults.minImageSide,
@@ -145,6 +166,14 @@ export function resolveConfig(env: Env = process.env): ResolvedConfig {
     redisUrl: readRedisUrl(env),
     historyLength: readInteger(env, 'CATDOG_HISTORY_LENGTH', configDefaults.historyLength, 1, 100_000),
     sessionTtlSeconds: readInteger(env, 'CATDOG_SESSION_TTL_SECONDS', configDefaults.sessionTtlSeconds, 60, 365 * 24 * 60 * 60),
+
+    maxConcurrentUploads: readInteger(env, 'CATDOG_MAX_UPLOADS', workers, 1, 1024),
+    uploadQueueLength: readInteger(env, 'CATDOG_UPLOAD_QUEUE', 2 * workers, 0, 10_000),
+    maxSessionMembers: readInteger(env, 'CATDOG_MAX_SESSION_MEMBERS', configDefaults.maxSessionMembers, 1, 10_000),
+    presenceIntervalMs: readInteger(env, 'CATDOG_PRESENCE_INTERVAL_MS', configDefaults.presenceIntervalMs, 0, 10_000),
+    maxSessions: readInteger(env, 'CATDOG_MAX_SESSIONS', configDefaults.maxSessions, 1, 10_000_000),
+    sessionCreatesPerMinute: readInteger(env, 'CATDOG_SESSION_CREATES_PER_MINUTE', configDefaults.sessionCreatesPerMinute, 1, 100_000),
+    httpRequestTimeoutMs: readInteger(env, 'CATDOG_HTTP_REQUEST_TIMEOUT_MS', configDefaults.httpRequestTimeoutMs, 1_000, 600_000),
   };
   return Object.freeze(config);
 }

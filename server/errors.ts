@@ -23,10 +23,15 @@ export type ErrorCode =
   | 'ERR_NOT_A_CAMERA'
   | 'ERR_RATE_LIMITED'
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_UNKNOWN_EVENT'
+  | 'ERR_SESSION_FULL'
   | 'ERR_SERVER_SHUTTING_DOWN'
+  | 'ERR_SERVER_BUSY'
   // HTTP routing.
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_REQUEST_TIMEOUT'
+  | 'ERR_REQUEST_ABORTED'
   | 'ERR_INTERNAL';
 
 /** HTTP status that `POST /api/classify` and friends use for each code. */
@@ -47,9 +52,15 @@ const httpStatusByCode: Readonly<Record<ErrorCode, number>> = {
   ERR_NOT_A_CAMERA: 403,
   ERR_RATE_LIMITED: 429,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_UNKNOWN_EVENT: 400,
+  ERR_SESSION_FULL: 409,
   ERR_SERVER_SHUTTING_DOWN: 503,
+  ERR_SERVER_BUSY: 503,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_REQUEST_TIMEOUT: 408,
+  // The client of an aborted request is gone, and 400 keeps it out of the 5xx counts.
+  ERR_REQUEST_ABORTED: 400,
   ERR_INTERNAL: 500,
 };
 

@@ -50,21 +50,29 @@ async function main(): Promise<void> {
 
   const storage = openStorage(config, logger);
   const classifier = new DeferredClassifier();
-  const app = await createApp(config, logger, {
-    pool: classifier,
-    store: storage.store,
-    readinessChecks: storage.readinessChecks,
-    ...(storage.adapter === undefined ? {} : { adapter: storage.adapter }),
-  });
+  let app: App;
+  try {
+    app = await createApp(config, logger, {
+      pool: classifier,
+      store: storage.store,
+      readinessChecks: storage.readinessChecks,
+      ...(storage.adapter === undefined ? {} : { adapter: storage.adapter }),
+    });
+  } catch (error) {
+    await storage.close().catch(() => undefined);
+    if (!isAddressInUse(error)) throw error;
+    process.stderr.write(`catdog-live: port ${config.port} is already in use; set PORT to a free port\n`);
+    process.exit(EXIT_FAILURE);
+  }
   const loaded: { pool: ClassifierPool | null } = { pool: null };
 
   let stopping: Promise<void> | null = null;
-  const stop = (reason: string, failed: boolean): Promise<void> => {
+  const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'shutting down');
       const clean = await closeAll(logger, app, loaded, storage);
       logger.info({ clean }, 'shutdown complete');
-      process.exit(failed || !clean ? EXIT_FAILURE : 0);
+      process.exit(clean ? 0 : EXIT_FAILURE);
     })();
     return stopping;
   };
@@ -76,16 +84,18 @@ async function main(): Promise<void> {
         logger.warn({ signal }, 'second signal during shutdown, exiting now');
         process.exit(EXIT_FAILURE);
       }
-      void stop(signal, false);
+      void stop(signal);
     });
   }
 
   try {
     loaded.pool = await ClassifierPool.create(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, 'classifier failed to load; run `npm run fetch-model` if the model files are missing');
-    await stop('classifier failed to load', true);
-    return;
+    // A failed start is not a shutdown: close quietly and report only the cause.
+    logger.fatal({ err: error }, 'start-up failed: the classifier did not load; check CATDOG_BACKEND, or run `npm run fetch-model` if the model files are missing');
+    stopping = Promise.resolve();
+    await closeAll(logger, app, loaded, storage);
+    process.exit(EXIT_FAILURE);
   }
 
   // A signal may have arrived while the model was loading.
@@ -95,6 +105,10 @@ async function main(): Promise<void> {
   }
   classifier.resolve(loaded.pool);
   logger.info({ backend: loaded.pool.backend, workers: loaded.pool.size, port: app.port }, 'ready');
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
 }
 
 main().catch((error: unknown) => {

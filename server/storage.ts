@@ -27,7 +27,7 @@ export function openStorage(config: ResolvedConfig, logger: Logger): Storage {
   const options = { historyLength: config.historyLength, sessionTtlSeconds: config.sessionTtlSeconds };
 
   if (config.redisUrl === undefined) {
-    const store = new MemorySessionStore(options);
+    const store = new MemorySessionStore({ ...options, maxSessions: config.maxSessions });
     logger.info('sessions kept in memory: run one replica, or set REDIS_URL to share sessions');
     return { store, adapter: undefined, readinessChecks: {}, close: () => store.close() };
   }

@@ -68,6 +68,16 @@ export class CameraFrames {
     return this.#queue.close(error);
   }
 
+  /**
+   * Closes the camera's connection, e.g. after close() during shutdown. It closes the
+   * transport rather than calling socket.disconnect(), because Socket.IO clients reconnect
+   * after a transport close but stay offline after a server-side disconnect. Packets
+   * already queued, such as the last acknowledgement, are flushed first.
+   */
+  disconnect(): void {
+    this.#socket.conn.close();
+  }
+
   /** Runs #classify and turns an unexpected throw into an ERR_INTERNAL acknowledgement. */
   async #classifySafely(frame: QueuedFrame): Promise<void> {
     try {

@@ -8,7 +8,8 @@ import type { ResolvedConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SessionStore } from '../sessions/store.js';
 import { createRequestHandler } from './http-routes.js';
-import { handleConnection, type CameraRegistry } from './socket-handlers.js';
+import { PresenceBroadcaster } from './presence.js';
+import { handleConnection, type CameraRegistry, type ConnectionShared } from './socket-handlers.js';
 import type { AppContext, AppServer, FrameClassifier } from './types.js';
 
 export interface AppDeps {
@@ -52,6 +53,9 @@ const HTTP_CLOSE_TIMEOUT_MS = 5_000;
  */
 const MESSAGE_SIZE_FACTOR = 2;
 
+/** Node's default time for receiving request headers, in ms. */
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+
 const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /**
@@ -75,18 +79,24 @@ export async function createApp(config: ResolvedConfig, logger: Logger, deps: Ap
     }),
   );
 
+  // A stalled upload keeps a connection and an upload admission, so it is cut off early.
+  // Socket.IO connections are upgraded or long-polling requests and are not affected.
+  httpServer.requestTimeout = config.httpRequestTimeoutMs;
+  httpServer.headersTimeout = Math.min(config.httpRequestTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS);
+
   const io: AppServer = new Server(httpServer, {
     maxHttpBufferSize: config.maxImageBytes * MESSAGE_SIZE_FACTOR,
     serveClient: false,
     ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
   });
-  io.on('connection', (socket) => handleConnection(context, io, cameras, socket));
+  const shared: ConnectionShared = { cameras, presence: new PresenceBroadcaster(context, io) };
+  io.on('connection', (socket) => handleConnection(context, io, shared, socket));
 
   const port = await listen(httpServer, config.port, config.host);
   logger.info({ port, host: config.host, adapter: deps.adapter === undefined ? 'in-memory' : 'custom' }, 'server listening');
 
   const close = (): Promise<void> => {
-    closing ??= shutDown(context, io, httpServer, cameras);
+    closing ??= shutDown(context, io, httpServer, shared);
     return closing;
   };
 
@@ -103,14 +113,17 @@ function listen(httpServer: HttpServer, port: number, host: string): Promise<num
   });
 }
 
-async function shutDown(context: AppContext, io: AppServer, httpServer: HttpServer, cameras: CameraRegistry): Promise<void> {
+async function shutDown(context: AppContext, io: AppServer, httpServer: HttpServer, shared: ConnectionShared): Promise<void> {
   const { logger } = context;
+  const { cameras, presence } = shared;
   logger.info({ cameras: cameras.size }, 'server closing');
+  presence.close();
 
-  // Waiting frames are rejected now. Frames being classified get their result if it comes in time.
-  const drained = Promise.allSettled(
-    [...cameras].map((camera) => camera.close({ code: 'ERR_SERVER_SHUTTING_DOWN', message: 'frame dropped: the server is shutting down' })),
-  );
+  // Waiting frames are rejected now. Frames being classified get their result if it comes
+  // in time, and then each camera is disconnected so that it reconnects instead of
+  // sending frames that would only be rejected.
+  const error = { code: 'ERR_SERVER_SHUTTING_DOWN', message: 'frame dropped: the server is shutting down and closes this connection' } as const;
+  const drained = Promise.allSettled([...cameras].map((camera) => camera.close(error).then(() => camera.disconnect())));
   const drainTimer = delay(DRAIN_TIMEOUT_MS);
   await Promise.race([drained, drainTimer.promise]);
   drainTimer.cancel();

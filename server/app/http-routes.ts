@@ -3,10 +3,29 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, toErrorPayload } from '../errors.js';
 import { sessionPath } from '../protocol.js';
 import { generateSessionId } from '../sessions/session-id.js';
+import { AddressRateLimiter } from './address-rate-limiter.js';
 import { parseSessionId } from './payloads.js';
 import { readBody } from './read-body.js';
 import { serveStatic } from './static-files.js';
 import type { AppContext } from './types.js';
+import { UploadLimiter } from './upload-limiter.js';
+
+/** Retry-After value, in seconds, after ERR_SERVER_BUSY or ERR_RATE_LIMITED. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** 503 codes that report a state of the service, not a fault in it. */
+const EXPECTED_UNAVAILABLE: ReadonlySet<string> = new Set(['ERR_SERVER_BUSY', 'ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_CLASSIFIER_CLOSED']);
+
+/** Names of the media types, for people, used when an upload has another type. */
+const MEDIA_TYPE_NAMES: Readonly<Record<string, string>> = {
+  'image/gif': 'GIF',
+  'image/heic': 'HEIC',
+  'image/heif': 'HEIF',
+  'image/avif': 'AVIF',
+  'image/bmp': 'BMP',
+  'image/tiff': 'TIFF',
+  'image/svg+xml': 'SVG',
+};
 
 /** Media types accepted by `POST /api/classify`. */
 const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp']);
@@ -40,11 +59,19 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * web client. Socket.IO requests never reach it because the engine intercepts its path.
  */
 export function createRequestHandler(context: AppContext, options: HttpOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const { config } = context;
+  const uploads = new UploadLimiter(config.maxConcurrentUploads, config.uploadQueueLength);
+  const sessionCreates = new AddressRateLimiter(config.sessionCreatesPerMinute);
+
   const routes: Route[] = [
     { methods: ['GET', 'HEAD'], pattern: /^\/healthz$/, handler: async (_request, response) => sendJson(response, 200, { status: 'ok' }) },
     { methods: ['GET', 'HEAD'], pattern: /^\/readyz$/, handler: async (_request, response) => sendReadiness(context, options, response) },
-    { methods: ['POST'], pattern: /^\/api\/classify$/, handler: async (request, response) => classifyUpload(context, request, response) },
-    { methods: ['POST'], pattern: /^\/api\/sessions$/, handler: async (_request, response) => createSession(context, response) },
+    { methods: ['POST'], pattern: /^\/api\/classify$/, handler: async (request, response) => classifyUpload(context, uploads, request, response) },
+    {
+      methods: ['POST'],
+      pattern: /^\/api\/sessions$/,
+      handler: async (request, response) => createSession(context, sessionCreates, request, response),
+    },
     {
       methods: ['GET'],
       pattern: /^\/api\/sessions\/[^/]+\/history$/,
@@ -86,12 +113,23 @@ function sendError(context: AppContext, request: IncomingMessage, response: Serv
   const status = error instanceof AppError ? error.httpStatus : 500;
   const fields = { method: request.method, path: url.pathname, status, code: payload.code };
 
-  if (status >= 500) context.logger.error({ ...fields, err: error }, 'request failed');
-  else context.logger.info(fields, 'request rejected');
+  // Only faults of this server get an error line with a stack. Busy and rate-limited
+  // requests come in floods, so they are logged at debug.
+  if (!(error instanceof AppError) || (status >= 500 && !EXPECTED_UNAVAILABLE.has(payload.code))) {
+    context.logger.error({ ...fields, err: error }, 'request failed');
+  } else if (payload.code === 'ERR_SERVER_BUSY' || payload.code === 'ERR_RATE_LIMITED') {
+    context.logger.debug(fields, 'request rejected');
+  } else {
+    context.logger.info(fields, 'request rejected');
+  }
 
   if (response.headersSent) {
     response.destroy();
     return;
+  }
+
+  if (payload.code === 'ERR_SERVER_BUSY' || payload.code === 'ERR_RATE_LIMITED' || payload.code === 'ERR_SERVER_SHUTTING_DOWN') {
+    response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   }
 
   // An oversized body may still be arriving, and closing the connection saves reading all of it.
@@ -107,29 +145,61 @@ function sendReadiness(context: AppContext, options: HttpOptions, response: Serv
   sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', checks });
 }
 
-async function classifyUpload(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+function unsupportedMediaType(mediaType: string): AppError {
+  const accepted = 'JPEG, PNG or WebP';
+  const known = MEDIA_TYPE_NAMES[mediaType];
+  let received = `${known} images are`;
+  if (known === undefined) received = mediaType === '' ? 'a request without Content-Type is' : `Content-Type '${mediaType.slice(0, 80)}' is`;
+
+  return new AppError(
+    'ERR_UNSUPPORTED_MEDIA_TYPE',
+    `${received} not supported: use ${accepted}, sent as the body with Content-Type ${[...IMAGE_MEDIA_TYPES].join(', ')}`,
+  );
+}
+
+async function classifyUpload(context: AppContext, uploads: UploadLimiter, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (context.isClosing()) throw new AppError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down; retry in a moment');
 
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!IMAGE_MEDIA_TYPES.has(mediaType)) {
-    throw new AppError(
-      'ERR_UNSUPPORTED_MEDIA_TYPE',
-      `unsupported Content-Type '${mediaType.slice(0, 80)}': send the image bytes with Content-Type ${[...IMAGE_MEDIA_TYPES].join(', ')}`,
-    );
-  }
+  if (!IMAGE_MEDIA_TYPES.has(mediaType)) throw unsupportedMediaType(mediaType);
   if (!context.pool.ready) {
     throw new AppError('ERR_MODEL_NOT_READY', 'the model is still loading; retry when GET /readyz returns 200');
   }
 
-  const body = await readBody(request, context.config.maxImageBytes);
-  if (body.byteLength === 0) throw new AppError('ERR_IMAGE_EMPTY', 'image rejected: the request body is empty');
+  const { config } = context;
+  const admission = uploads.tryAdmit();
+  if (admission === null) {
+    // The body is not read, so the connection cannot be reused for the next request.
+    response.setHeader('Connection', 'close');
+    throw new AppError(
+      'ERR_SERVER_BUSY',
+      `server busy: ${config.maxConcurrentUploads} uploads are being classified and ${config.uploadQueueLength} are waiting (CATDOG_MAX_UPLOADS, CATDOG_UPLOAD_QUEUE); retry after the Retry-After delay`,
+    );
+  }
 
-  const { result } = await context.pool.classify(body);
-  sendJson(response, 200, result);
+  try {
+    const body = await readBody(request, config.maxImageBytes);
+    if (body.byteLength === 0) throw new AppError('ERR_IMAGE_EMPTY', 'image rejected: the request body is empty');
+
+    await admission.acquireSlot();
+    const { result } = await context.pool.classify(body);
+    sendJson(response, 200, result);
+  } finally {
+    admission.release();
+  }
 }
 
-async function createSession(context: AppContext, response: ServerResponse): Promise<void> {
+async function createSession(context: AppContext, limiter: AddressRateLimiter, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (context.isClosing()) throw new AppError('ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down; retry in a moment');
+
+  // NOTE: behind a reverse proxy every client shares the proxy's address and so one limit.
+  const address = request.socket.remoteAddress ?? 'unknown';
+  if (!limiter.tryTake(address)) {
+    throw new AppError(
+      'ERR_RATE_LIMITED',
+      `too many sessions created: more than ${context.config.sessionCreatesPerMinute} per minute from this address (CATDOG_SESSION_CREATES_PER_MINUTE); reuse a session or retry later`,
+    );
+  }
 
   const sessionId = generateSessionId();
   await context.store.create(sessionId);

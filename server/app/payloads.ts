@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { describeValue } from './describe-value.js';
 import { MAX_NAME_LENGTH, SESSION_ID_PATTERN, type HistoryRequest, type JoinSessionRequest, type Role } from '../protocol.js';
 
 // Runtime checks for event payloads: TypeScript types do not exist on the wire, so every
@@ -8,23 +9,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Describes a received value for an error message: short strings and numbers as themselves, anything else by type. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.slice(0, 80)}'`;
-  if (typeof value === 'number') return String(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return 'binary data';
-  return `a ${typeof value}`;
-}
+/** How to get a valid session id, for people and for API clients. */
+export const CREATE_SESSION_HINT = 'open the page without a session, or send POST /api/sessions, to create one';
 
 /** Throws ERR_INVALID_SESSION_ID unless `value` is a well-formed session id. */
 export function parseSessionId(value: unknown): string {
   if (typeof value === 'string' && SESSION_ID_PATTERN.test(value)) return value;
 
+  // Only a string can be a malformed id. Anything else means the payload has the wrong shape.
+  if (typeof value !== 'string') {
+    throw new AppError('ERR_INVALID_PAYLOAD', `invalid session id: expected a string, got ${describeValue(value)}`);
+  }
   throw new AppError(
     'ERR_INVALID_SESSION_ID',
-    `invalid session id ${describeValue(value)}: expected 22 to 64 characters of A-Z, a-z, 0-9, '-' or '_'; open the page without a session to create one`,
+    `invalid session id ${describeValue(value)}: expected 22 to 64 characters of A-Z, a-z, 0-9, '-' or '_'; ${CREATE_SESSION_HINT}`,
   );
 }
 
@@ -33,14 +31,25 @@ function parseRole(value: unknown): Role {
   throw new AppError('ERR_INVALID_PAYLOAD', `invalid role ${describeValue(value)}: expected 'camera' or 'viewer'`);
 }
 
-/** Removes control characters and surrounding spaces, and cuts to MAX_NAME_LENGTH characters. */
-function parseName(value: unknown): string | undefined {
+/** ANSI escape sequences (CSI such as colours and cursor moves, and OSC such as terminal titles). */
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/**
+ * Control characters, and the bidirectional embeddings, overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069) that can make a name display reversed or spill over
+ * the text after it.
+ */
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Removes escape sequences, control and bidi characters and surrounding spaces, and cuts to MAX_NAME_LENGTH characters. */
+export function parseName(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
     throw new AppError('ERR_INVALID_PAYLOAD', `invalid name: expected a string, got ${describeValue(value)}`);
   }
 
-  const cleaned = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  // Escape sequences go first, because removing their ESC byte alone would leave "[31m" visible.
+  const cleaned = value.replace(ANSI_ESCAPE, '').replace(UNSAFE_CHARACTERS, '').trim();
   const characters = Array.from(cleaned).slice(0, MAX_NAME_LENGTH);
   return characters.length === 0 ? undefined : characters.join('');
 }
@@ -68,8 +77,8 @@ export function parseJoinRequest(value: unknown, maxHistory: number): Required<O
 
 /** Checks a `get-history` payload. A missing payload means the default limit. */
 export function parseHistoryRequest(value: unknown, maxHistory: number): Required<HistoryRequest> {
-  if (value !== undefined && !isRecord(value)) {
-    throw new AppError('ERR_INVALID_PAYLOAD', `invalid get-history payload: expected an object { limit? }, got ${describeValue(value)}`);
+  if (value !== undefined && value !== null && !isRecord(value)) {
+    throw new AppError('ERR_INVALID_PAYLOAD', `invalid get-history payload: expected an object { limit? } or no payload, got ${describeValue(value)}`);
   }
 
   return { limit: parseLimit(value?.limit, 'limit', maxHistory) ?? maxHistory };

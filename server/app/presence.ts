@@ -45,3 +45,40 @@ export function defaultName(role: Role, socketId: string): string {
   const prefix = role === 'camera' ? 'Camera' : 'Viewer';
   return `${prefix} ${socketId.replace(/[^A-Za-z0-9]/g, '').slice(0, 4)}`;
 }
+
+/**
+ * Coalesces member-list broadcasts: a change schedules one broadcast per session after
+ * `intervalMs`, and further changes in that time ride along with it. Without this, N tabs
+ * joining one session would send N full lists to N tabs.
+ */
+export class PresenceBroadcaster {
+  readonly #context: AppContext;
+  readonly #io: AppServer;
+  readonly #intervalMs: number;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #closed = false;
+
+  constructor(context: AppContext, io: AppServer) {
+    this.#context = context;
+    this.#io = io;
+    this.#intervalMs = context.config.presenceIntervalMs;
+  }
+
+  /** Broadcasts sessionId's member list within intervalMs, once however often it is called. */
+  schedule(sessionId: string): void {
+    if (this.#closed || this.#timers.has(sessionId)) return;
+
+    const timer = setTimeout(() => {
+      this.#timers.delete(sessionId);
+      void broadcastPresence(this.#context, this.#io, sessionId);
+    }, this.#intervalMs);
+    this.#timers.set(sessionId, timer);
+  }
+
+  /** Cancels every scheduled broadcast. Safe to call twice. */
+  close(): void {
+    this.#closed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

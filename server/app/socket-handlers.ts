@@ -1,13 +1,17 @@
 import { AppError, toErrorPayload, type ErrorPayload } from '../errors.js';
 import { PROTOCOL_VERSION, type ClientToServerEvents, type HistoryAck, type JoinSessionAck, type Member } from '../protocol.js';
 import { CameraFrames } from './camera-frames.js';
-import { parseHistoryRequest, parseJoinRequest } from './payloads.js';
-import { broadcastPresence, defaultName, listLocalMembers, listMembers } from './presence.js';
+import { describeValue } from './describe-value.js';
+import { CREATE_SESSION_HINT, parseHistoryRequest, parseJoinRequest } from './payloads.js';
+import { defaultName, listLocalMembers, listMembers, type PresenceBroadcaster } from './presence.js';
 import { TokenBucket } from './token-bucket.js';
 import { sessionRoom, type AppContext, type AppServer, type AppSocket } from './types.js';
 
 type EventName = keyof ClientToServerEvents;
 const KNOWN_EVENTS: ReadonlySet<string> = new Set<EventName>(['join-session', 'classify-frame', 'get-history']);
+
+/** 5xx codes that describe the server's state (busy, starting, stopping), not a fault in it. */
+const CLIENT_STATE_CODES: ReadonlySet<string> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_SERVER_BUSY', 'ERR_MODEL_NOT_READY', 'ERR_CLASSIFIER_CLOSED']);
 
 /**
  * Control events (joins, history requests and protocol errors sent back) allowed per
@@ -19,9 +23,15 @@ const CONTROL_PER_SECOND = 5;
 /** Every CameraFrames alive in this process, so that close() can drain them. */
 export type CameraRegistry = Set<CameraFrames>;
 
+/** State shared by every connection of one app. */
+export interface ConnectionShared {
+  readonly cameras: CameraRegistry;
+  readonly presence: PresenceBroadcaster;
+}
+
 /** Wires the events of one connected socket. */
-export function handleConnection(context: AppContext, io: AppServer, cameras: CameraRegistry, socket: AppSocket): void {
-  const connection = new Connection(context, io, cameras, socket);
+export function handleConnection(context: AppContext, io: AppServer, shared: ConnectionShared, socket: AppSocket): void {
+  const connection = new Connection(context, io, shared, socket);
   connection.bind();
 }
 
@@ -29,14 +39,18 @@ class Connection {
   readonly #context: AppContext;
   readonly #io: AppServer;
   readonly #cameras: CameraRegistry;
+  readonly #presence: PresenceBroadcaster;
   readonly #socket: AppSocket;
   readonly #control = new TokenBucket(CONTROL_PER_SECOND, CONTROL_BURST);
+  /** Error codes already logged at info for this socket; repeats go to debug. */
+  readonly #loggedCodes = new Set<string>();
   #camera: CameraFrames | null = null;
 
-  constructor(context: AppContext, io: AppServer, cameras: CameraRegistry, socket: AppSocket) {
+  constructor(context: AppContext, io: AppServer, shared: ConnectionShared, socket: AppSocket) {
     this.#context = context;
     this.#io = io;
-    this.#cameras = cameras;
+    this.#cameras = shared.cameras;
+    this.#presence = shared.presence;
     this.#socket = socket;
     socket.data = { sessionId: null, role: 'viewer', name: defaultName('viewer', socket.id), joinedAt: Date.now() };
   }
@@ -48,10 +62,7 @@ class Connection {
     this.#onRequest('get-history', (payload) => this.#history(payload));
     socket.on('classify-frame', (...args: unknown[]) => this.#frame(args));
 
-    socket.onAny((event: unknown) => {
-      if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return;
-      this.#protocolError(String(event), { code: 'ERR_INVALID_PAYLOAD', message: `unknown event '${String(event).slice(0, 60)}'; docs/protocol.md lists the events` });
-    });
+    socket.onAny((event: unknown, ...args: unknown[]) => this.#unknownEvent(event, args));
 
     socket.on('disconnect', (reason) => this.#disconnected(reason));
   }
@@ -80,6 +91,33 @@ class Connection {
     });
   }
 
+  /**
+   * Acknowledges an event that is not part of the protocol, e.g. a typo such as
+   * 'classify_frame'. With a callback it gets an error acknowledgement, so the client
+   * does not wait forever, and without one a `protocol-error`.
+   */
+  #unknownEvent(event: unknown, args: unknown[]): void {
+    if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return;
+
+    const name = typeof event === 'string' ? event.slice(0, 60) : describeValue(event);
+    const error: ErrorPayload = {
+      code: 'ERR_UNKNOWN_EVENT',
+      message: `unknown event '${name}': valid events are ${[...KNOWN_EVENTS].join(', ')}; docs/protocol.md describes them`,
+    };
+
+    const ack = args.at(-1);
+    if (typeof ack !== 'function') {
+      this.#protocolError(name, error);
+      return;
+    }
+    if (!this.#control.tryTake()) {
+      this.#context.logger.debug({ socketId: this.#socket.id, event: name }, 'unknown event dropped: control-event limit reached');
+      return;
+    }
+    this.#logClientFault(name, error);
+    (ack as (response: { status: 'error'; error: ErrorPayload }) => void)({ status: 'error', error });
+  }
+
   async #join(payload: unknown): Promise<JoinSessionAck> {
     const { config, store } = this.#context;
     const request = parseJoinRequest(payload, config.historyLength);
@@ -88,11 +126,22 @@ class Connection {
     if (!(await store.exists(request.sessionId))) {
       throw new AppError(
         'ERR_SESSION_NOT_FOUND',
-        `session ${request.sessionId} not found: it never existed or expired after ${config.sessionTtlSeconds} s without activity; open the page without a session to start a new one`,
+        `session ${request.sessionId} not found: it never existed or expired after ${config.sessionTtlSeconds} s without activity; ${CREATE_SESSION_HINT}`,
       );
     }
 
     const socket = this.#socket;
+    const room = sessionRoom(request.sessionId);
+
+    // The count covers this replica only, because counting across replicas would cost a
+    // fetchSockets() round trip per join.
+    const present = this.#io.of('/').adapter.rooms.get(room)?.size ?? 0;
+    if (socket.data.sessionId !== request.sessionId && present >= config.maxSessionMembers) {
+      throw new AppError(
+        'ERR_SESSION_FULL',
+        `session ${request.sessionId} is full: it has ${present} tabs, the limit is ${config.maxSessionMembers} (CATDOG_MAX_SESSION_MEMBERS); close a tab or start another session`,
+      );
+    }
 
     // Joining a room after the disconnect would leave a dead socket id in it.
     if (socket.disconnected) {
@@ -108,7 +157,7 @@ class Connection {
     }
     if (previous !== null && !sameSession) {
       await socket.leave(sessionRoom(previous));
-      void broadcastPresence(this.#context, this.#io, previous);
+      this.#presence.schedule(previous);
     }
 
     socket.data = {
@@ -117,14 +166,14 @@ class Connection {
       name: request.name ?? defaultName(request.role, socket.id),
       joinedAt: sameSession ? socket.data.joinedAt : Date.now(),
     };
-    await socket.join(sessionRoom(request.sessionId));
+    await socket.join(room);
     if (request.role === 'camera' && this.#camera === null) this.#startCamera(request.sessionId);
 
     const [history, members] = await Promise.all([
       store.history(request.sessionId, request.historyLimit),
       this.#listMembers(request.sessionId),
     ]);
-    void broadcastPresence(this.#context, this.#io, request.sessionId);
+    this.#presence.schedule(request.sessionId);
 
     this.#context.logger.info({ sessionId: request.sessionId, socketId: socket.id, role: request.role }, 'session joined');
     return {
@@ -166,8 +215,12 @@ class Connection {
     }
 
     const reply = ack as Parameters<ClientToServerEvents['classify-frame']>[1];
+    if (this.#context.isClosing()) {
+      this.#frameDuringShutdown(reply);
+      return;
+    }
+
     try {
-      this.#rejectWhenClosing();
       if (this.#camera === null) {
         throw new AppError('ERR_NOT_A_CAMERA', "frame rejected: this tab is not a camera; send join-session with role 'camera' first");
       }
@@ -177,13 +230,33 @@ class Connection {
     }
   }
 
+  /**
+   * Rejects a frame that arrives after close() started, then disconnects this socket once
+   * its frame in progress (if any) is acknowledged. The client reconnects, to another
+   * replica or to this server once it is back, instead of sending frames that can only
+   * be rejected.
+   */
+  #frameDuringShutdown(reply: Parameters<ClientToServerEvents['classify-frame']>[1]): void {
+    const error: ErrorPayload = {
+      code: 'ERR_SERVER_SHUTTING_DOWN',
+      message: 'frame rejected: the server is shutting down and closes this connection; reconnect and send the frame again',
+    };
+    reply({ status: 'error', error });
+    this.#logClientFault('classify-frame', error);
+
+    const camera = this.#camera;
+    const finished = camera === null ? Promise.resolve() : camera.close(error);
+    // Closing the transport (not socket.disconnect()) makes Socket.IO clients reconnect.
+    void finished.then(() => this.#socket.conn.close());
+  }
+
   #disconnected(reason: string): void {
     const sessionId = this.#socket.data.sessionId;
     this.#stopCamera({ code: 'ERR_NOT_A_CAMERA', message: 'frame dropped: the camera disconnected' });
     this.#context.logger.info({ sessionId, socketId: this.#socket.id, reason }, 'socket disconnected');
 
     // The socket has already left its rooms, so the new list no longer contains it.
-    if (sessionId !== null) void broadcastPresence(this.#context, this.#io, sessionId);
+    if (sessionId !== null) this.#presence.schedule(sessionId);
   }
 
   async #listMembers(sessionId: string): Promise<Member[]> {
@@ -226,16 +299,32 @@ class Connection {
     this.#socket.emit('protocol-error', { event, ...error });
   }
 
-  /** Logs an error for an event (client errors at info, server faults at error) and returns its payload. */
+  /**
+   * Logs an error for an event and returns its payload. Errors of this server are logged
+   * at error with their stack, and rejections the client can act on go to #logClientFault.
+   */
   #logError(event: string, error: unknown): ErrorPayload {
     const payload = toErrorPayload(error);
-    const clientFault = error instanceof AppError && error.httpStatus < 500;
-    const fields = { socketId: this.#socket.id, sessionId: this.#socket.data.sessionId, event, code: payload.code };
+    if (error instanceof AppError && (error.httpStatus < 500 || CLIENT_STATE_CODES.has(error.code))) {
+      this.#logClientFault(event, payload);
+      return payload;
+    }
 
-    // A flooding client would otherwise write one line per rejected frame.
-    if (payload.code === 'ERR_RATE_LIMITED') this.#context.logger.debug(fields, `${event} rejected: rate limited`);
-    else if (clientFault) this.#context.logger.info(fields, `${event} rejected: ${payload.message}`);
-    else this.#context.logger.error({ ...fields, err: error }, `${event} failed`);
+    const fields = { socketId: this.#socket.id, sessionId: this.#socket.data.sessionId, event, code: payload.code };
+    this.#context.logger.error({ ...fields, err: error }, `${event} failed`);
     return payload;
+  }
+
+  /**
+   * Logs a rejected request without a stack: the first time per code and socket at info,
+   * repeats at debug, so a client looping on the same mistake writes one info line.
+   */
+  #logClientFault(event: string, error: ErrorPayload): void {
+    const fields = { socketId: this.#socket.id, sessionId: this.#socket.data.sessionId, event, code: error.code };
+    const repeated = this.#loggedCodes.has(error.code);
+    this.#loggedCodes.add(error.code);
+
+    if (repeated || error.code === 'ERR_RATE_LIMITED') this.#context.logger.debug(fields, `${event} rejected again`);
+    else this.#context.logger.info({ ...fields, message: error.message }, `${event} rejected`);
   }
 }

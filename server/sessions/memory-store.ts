@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import { countEntry, emptyCounts, type HistoryEntry, type SessionCounts, type SessionStore } from './store.js';
 
 export interface MemorySessionStoreOptions {
@@ -5,6 +6,8 @@ export interface MemorySessionStoreOptions {
   historyLength: number;
   /** Idle time after which a session is forgotten, in seconds. */
   sessionTtlSeconds: number;
+  /** Sessions kept at once; create() rejects with ERR_SERVER_BUSY beyond this. @default no limit */
+  maxSessions?: number;
   /** Clock in ms since the epoch, replaceable in tests. @default Date.now */
   now?: () => number;
 }
@@ -21,21 +24,22 @@ const MAX_SWEEP_INTERVAL_MS = 60_000;
 /**
  * Session store for a single replica: everything lives in this process and is lost when
  * it exits. Expired sessions are removed on access and by a periodic sweep.
- *
- * NOTE: nothing caps the number of sessions other than the idle expiry, so a client that
- * creates sessions in a loop grows memory until they expire. Put a rate limit in front
- * of `POST /api/sessions` when the service is exposed publicly.
+ * The number of sessions is capped by `maxSessions`. When the store is full, creating a
+ * session is rejected rather than evicting another one, because evicting would let one
+ * client end sessions that others are using.
  */
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, StoredSession>();
   readonly #historyLength: number;
   readonly #ttlMs: number;
+  readonly #maxSessions: number;
   readonly #now: () => number;
   readonly #sweepTimer: NodeJS.Timeout;
 
   constructor(options: MemorySessionStoreOptions) {
     this.#historyLength = options.historyLength;
     this.#ttlMs = options.sessionTtlSeconds * 1000;
+    this.#maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
     this.#now = options.now ?? Date.now;
 
     // The timer must not keep the process alive on its own, and close() clears it.
@@ -44,7 +48,21 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(sessionId: string): Promise<void> {
+    if (!this.#sessions.has(sessionId) && this.#sessions.size >= this.#maxSessions) {
+      this.#sweep();
+      if (this.#sessions.size >= this.#maxSessions) {
+        throw new AppError(
+          'ERR_SERVER_BUSY',
+          `too many sessions: this server keeps at most ${this.#maxSessions} (CATDOG_MAX_SESSIONS) until idle ones expire; join an existing session or retry later`,
+        );
+      }
+    }
     this.#touch(sessionId, true);
+  }
+
+  /** Sessions currently stored, expired ones included until the next sweep. */
+  get size(): number {
+    return this.#sessions.size;
   }
 
   async exists(sessionId: string): Promise<boolean> {

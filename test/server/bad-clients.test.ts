@@ -159,7 +159,7 @@ describe('bad clients', () => {
 
     await expect.poll(() => errors.length).toBe(3);
     expect(errors.map((error) => [error.event, error.code])).toEqual([
-      ['delete-everything', 'ERR_INVALID_PAYLOAD'],
+      ['delete-everything', 'ERR_UNKNOWN_EVENT'],
       ['classify-frame', 'ERR_INVALID_PAYLOAD'],
       ['join-session', 'ERR_INVALID_PAYLOAD'],
     ]);
