@@ -9,6 +9,10 @@ type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const ACK_TIMEOUT_MS = 15_000;
 /** Pause after the server rejects a frame, so a persistent problem does not become a busy loop, in ms. */
 const ERROR_PAUSE_MS = 1_000;
+/** Maximum pause after repeated rejections for shutdown or rate limiting, in ms. */
+const MAX_BACKOFF_MS = 8_000;
+/** Rejections that mean "not now": the pause doubles with each one in a row. */
+const BACKOFF_CODES: ReadonlySet<string> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_RATE_LIMITED', 'ERR_SERVER_BUSY']);
 
 export interface FrameLoopHandlers {
   /** Called when a frame was classified. `latencyMs` runs from capture to acknowledgement. */
@@ -59,6 +63,7 @@ export class FrameLoop {
 
   async #run(): Promise<void> {
     let lastSentAt = 0;
+    let backoffMs = ERROR_PAUSE_MS;
 
     while (this.#running) {
       if (!this.#socket.connected || !this.#handlers.canSend()) {
@@ -84,10 +89,16 @@ export class FrameLoop {
       if (ack === null) continue;
 
       if (ack.status === 'ok') {
+        backoffMs = ERROR_PAUSE_MS;
         this.#handlers.onResult(ack.result, performance.now() - capturedAt);
       } else if (ack.status === 'error') {
         this.#handlers.onError(ack.error);
-        await pause(ERROR_PAUSE_MS);
+        if (BACKOFF_CODES.has(ack.error.code)) {
+          await pause(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        } else {
+          await pause(ERROR_PAUSE_MS);
+        }
       }
     }
   }

@@ -162,10 +162,30 @@ export class LivePage {
     if (error.code === 'ERR_SESSION_NOT_FOUND' || error.code === 'ERR_INVALID_SESSION_ID') {
       this.#loop.stop();
       this.#camera.stop();
+      this.#clearSessionView();
       showBanner('This session has ended or never existed.', { href: '/', text: 'Start a new session' });
       return;
     }
     showBanner(`Could not join the session: ${error.message}`);
+  }
+
+  /** Removes everything that belonged to the ended session: badge, boxes, frame, members, meters and counts. */
+  #clearSessionView(): void {
+    this.#role = 'viewer';
+    this.#lastResult = null;
+    this.#smoother.reset();
+    this.#stageFrame?.picture.close();
+    this.#stageFrame = null;
+    this.#stageCameraId = null;
+    this.#lastVerdicts.clear();
+
+    showVerdict(null, 0);
+    showMeters(null, null);
+    showTimeline([]);
+    showCounts({ cats: 0, dogs: 0, frames: 0 });
+    this.#showPeople([]);
+    this.#showStage();
+    byId('share', HTMLButtonElement).disabled = true;
   }
 
   #onOwnResult(result: ClassificationResult, latencyMs: number): void {
