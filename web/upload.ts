@@ -69,7 +69,9 @@ async function classifyPhoto(file: File): Promise<void> {
 
 /** Turns an error response into a sentence for people; the server's message covers the rest. */
 function uploadErrorText(status: number, error: ErrorPayload | undefined): string {
-  switch (error?.code) {
+  if (error === undefined) return `Not classified: the server returned HTTP ${status}.`;
+
+  switch (error.code) {
     case 'ERR_UNSUPPORTED_MEDIA_TYPE':
     case 'ERR_UNSUPPORTED_FORMAT':
       return `This image format is not supported; use ${SUPPORTED_NAMES}.`;
@@ -79,8 +81,6 @@ function uploadErrorText(status: number, error: ErrorPayload | undefined): strin
     case 'ERR_SERVER_SHUTTING_DOWN':
     case 'ERR_MODEL_NOT_READY':
       return 'The server is restarting or still loading. Try again in a moment.';
-    case undefined:
-      return `Not classified: the server returned HTTP ${status}.`;
     default:
       return `Not classified: ${error.message}`;
   }
