@@ -30,7 +30,6 @@ export type ErrorCode =
   // HTTP routing.
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED'
-  | 'ERR_REQUEST_TIMEOUT'
   | 'ERR_REQUEST_ABORTED'
   | 'ERR_INTERNAL';
 
@@ -58,7 +57,6 @@ const httpStatusByCode: Readonly<Record<ErrorCode, number>> = {
   ERR_SERVER_BUSY: 503,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
-  ERR_REQUEST_TIMEOUT: 408,
   // The client of an aborted request is gone, and 400 keeps it out of the 5xx counts.
   ERR_REQUEST_ABORTED: 400,
   ERR_INTERNAL: 500,

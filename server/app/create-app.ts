@@ -56,6 +56,9 @@ const MESSAGE_SIZE_FACTOR = 2;
 /** Node's default time for receiving request headers, in ms. */
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 
+/** How often Node checks request and header timeouts, in ms; its default is 30 s. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /**
@@ -72,17 +75,21 @@ export async function createApp(config: ResolvedConfig, logger: Logger, deps: Ap
   const context: AppContext = { config, logger, pool: deps.pool, store: deps.store, isClosing: () => closing !== null };
   const cameras: CameraRegistry = new Set();
 
+  // A stalled upload keeps a connection and an upload admission, so it is cut off early.
+  // Node checks these timeouts every connectionsCheckingInterval, so that interval bounds
+  // how late the cut comes. Socket.IO's WebSocket connections are not HTTP requests once
+  // upgraded, and its long-polling requests finish well within the timeout.
   const httpServer = createServer(
+    {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: Math.min(config.httpRequestTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(config.httpRequestTimeoutMs, TIMEOUT_CHECK_INTERVAL_MS),
+    },
     createRequestHandler(context, {
       staticDir: deps.staticDir ?? DEFAULT_STATIC_DIR,
       readinessChecks: deps.readinessChecks ?? {},
     }),
   );
-
-  // A stalled upload keeps a connection and an upload admission, so it is cut off early.
-  // Socket.IO connections are upgraded or long-polling requests and are not affected.
-  httpServer.requestTimeout = config.httpRequestTimeoutMs;
-  httpServer.headersTimeout = Math.min(config.httpRequestTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS);
 
   const io: AppServer = new Server(httpServer, {
     maxHttpBufferSize: config.maxImageBytes * MESSAGE_SIZE_FACTOR,

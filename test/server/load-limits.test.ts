@@ -1,3 +1,8 @@
+import { once } from 'node:events';
+import { connect as connectTcp } from 'node:net';
+import { Writable } from 'node:stream';
+
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ClassifierPool } from '../../server/classifier/pool.js';
@@ -21,8 +26,8 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((live) => live.close()));
 });
 
-async function start(config: ResolvedConfig): Promise<LiveApp> {
-  const live = await LiveApp.start(config, pool);
+async function start(config: ResolvedConfig, logger?: pino.Logger): Promise<LiveApp> {
+  const live = await LiveApp.start(config, pool, logger);
   apps.push(live);
   return live;
 }
@@ -138,5 +143,88 @@ describe('unknown events', () => {
     expect(ack.error.message).toContain("'classify_frame'");
     expect(ack.error.message).toContain('classify-frame');
     expect(ack.error.message).toContain('join-session');
+  });
+});
+
+interface LogRecord {
+  level: number;
+  msg: string;
+  code?: string;
+  err?: unknown;
+}
+
+/** A debug-level pino logger whose JSON lines are collected in `records`. */
+function collectingLogger(): { logger: pino.Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') records.push(JSON.parse(line) as LogRecord);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, sink), records };
+}
+
+/** pino's numeric levels. */
+const INFO = 30;
+const ERROR = 50;
+
+describe('client fault logging', () => {
+  it('logs an aborted upload at info', async () => {
+    const { logger, records } = collectingLogger();
+    const live = await start(testConfig(), logger);
+
+    // Announce 100 kB, send 1 kB, then drop the connection.
+    const received = once(live.app.httpServer, 'request');
+    const socket = connectTcp(live.app.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /api/classify HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n');
+    socket.write(Buffer.alloc(1000, 0xff));
+    await received;
+    socket.destroy();
+
+    await expect.poll(() => records.find((record) => record.code === 'ERR_REQUEST_ABORTED'), { timeout: 5_000 }).toBeDefined();
+    const aborted = records.find((record) => record.code === 'ERR_REQUEST_ABORTED');
+    expect(aborted?.level).toBe(INFO);
+    expect(aborted?.err).toBeUndefined();
+    expect(records.filter((record) => record.level >= ERROR)).toEqual([]);
+  });
+
+  it('cuts off a stalled upload', async () => {
+    const { logger, records } = collectingLogger();
+    const live = await start(testConfig({ CATDOG_HTTP_REQUEST_TIMEOUT_MS: '1000' }), logger);
+
+    const socket = connectTcp(live.app.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const startedAt = performance.now();
+    socket.write('POST /api/classify HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n');
+    socket.write(Buffer.alloc(1000, 0xff));
+
+    await once(socket, 'close');
+    const elapsedMs = performance.now() - startedAt;
+
+    expect(Buffer.concat(chunks).toString()).toMatch(/^HTTP\/1\.1 408/);
+    expect(elapsedMs).toBeGreaterThanOrEqual(900);
+    expect(elapsedMs).toBeLessThan(5_000);
+    await expect.poll(() => records.find((record) => record.code === 'ERR_REQUEST_ABORTED')).toBeDefined();
+    expect(records.filter((record) => record.level >= ERROR)).toEqual([]);
+  });
+
+  it('logs a repeated client mistake once at info', async () => {
+    const { logger, records } = collectingLogger();
+    const live = await start(testConfig(), logger);
+    const client = await live.connect();
+
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ack = await sendFrame(client, new Uint8Array([1, 2, 3]));
+      expect(ack.status).toBe('error');
+    }
+
+    const rejections = records.filter((record) => record.code === 'ERR_NOT_A_CAMERA');
+    expect(rejections).toHaveLength(5);
+    expect(rejections.filter((record) => record.level === INFO)).toHaveLength(1);
+    expect(rejections.every((record) => record.err === undefined)).toBe(true);
   });
 });

@@ -67,6 +67,23 @@ describe('MemorySessionStore', () => {
     expect((await store.history('s1')).counts.dogs).toBe(1);
   });
 
+  it('rejects creation beyond maxSessions', async () => {
+    const store = new MemorySessionStore({ historyLength: 3, sessionTtlSeconds: 60, maxSessions: 2, now: () => now });
+    stores.push(store);
+    await store.create('s1');
+    await store.create('s2');
+
+    await expect(store.create('s3')).rejects.toMatchObject({ code: 'ERR_SERVER_BUSY' });
+    await store.create('s2');
+    expect(await store.exists('s1')).toBe(true);
+
+    // Expired sessions make room again.
+    now += 61_000;
+    await store.create('s3');
+    expect(await store.exists('s3')).toBe(true);
+    expect(store.size).toBe(1);
+  });
+
   it('closes twice without error', async () => {
     const store = createStore();
     await store.close();
