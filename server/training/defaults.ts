@@ -11,10 +11,23 @@ export const trainingDefaults = Object.freeze({
   validationFraction: 0.2,
   /** Feature extraction threads; each runs one detector on one core. */
   workers: 2,
-  featureGroups: Object.freeze(['heatmapMax', 'detectorPets', 'headMean', 'backbone14']) as readonly FeatureGroupName[],
+  // Every group that costs under about 2% of a frame's inference time (docs/model.md has the
+  // per-group costs). heatmapMax and petBoxHead are left out for cost; classScores carries
+  // nearly the same information as heatmapMax at no cost.
+  featureGroups: Object.freeze([
+    'classScores',
+    'detectorPets',
+    'headMean',
+    'backbone14',
+    'backbone13',
+    'backbone10',
+    'petBoxDeep',
+    'petBoxBackbone',
+    'petBoxHeatmaps',
+  ]) as readonly FeatureGroupName[],
   hyperparameters: Object.freeze({
     hiddenUnits: 0,
-    l2: 1e-3,
+    l2: 0.1,
     epochs: 300,
     learningRate: 0.01,
     seed: 7,

@@ -1,4 +1,4 @@
-import { FEATURE_GROUPS, decodeDetections, type FeatureGroupName, type RawDetection } from '../classifier/head-features.js';
+import { FEATURE_GROUPS, decodeDetections, detectionFeatures, type FeatureGroupName, type RawDetection } from '../classifier/head-features.js';
 import { assembleHeadInput } from '../classifier/head.js';
 import type { FeaturedImage } from './collect.js';
 import { HEAD_CLASSES } from './dataset.js';
@@ -15,8 +15,15 @@ export interface DesignMatrix {
 export function recordGroups(record: Float32Array, groups: readonly FeatureGroupName[]): Map<FeatureGroupName, Float32Array> {
   const features = new Map<FeatureGroupName, Float32Array>();
   for (const group of groups) {
-    const { offset } = RECORD_LAYOUT.groups[group];
-    features.set(group, record.subarray(offset, offset + FEATURE_GROUPS[group].length));
+    const fromDetections = detectionFeatures(group, recordDetections(record));
+    const stored = RECORD_LAYOUT.groups[group];
+    if (fromDetections !== undefined) {
+      features.set(group, fromDetections);
+    } else if (stored !== undefined) {
+      features.set(group, record.subarray(stored.offset, stored.offset + FEATURE_GROUPS[group].length));
+    } else {
+      throw new Error(`feature group '${group}' is neither stored in feature records nor computed from detections`);
+    }
   }
   return features;
 }

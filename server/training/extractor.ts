@@ -1,3 +1,5 @@
+import sharp from 'sharp';
+
 import { configDefaults } from '../config.js';
 import { Detector } from '../classifier/detector.js';
 import {
@@ -24,25 +26,72 @@ export const DETECTION_VALUES = 100 * 6;
 /** Offset and length of each part of a feature record. */
 export interface RecordLayout {
   readonly detections: { readonly offset: number; readonly length: number };
-  readonly groups: Readonly<Record<FeatureGroupName, { readonly offset: number; readonly length: number }>>;
+  readonly groups: Readonly<Partial<Record<FeatureGroupName, { readonly offset: number; readonly length: number }>>>;
   readonly length: number;
 }
 
+/**
+ * Groups stored in each record, in record order. Groups computed from detections alone
+ * (classScores) are not stored: design-matrix.ts recomputes them from the stored detections.
+ */
+export const RECORDED_GROUPS: readonly FeatureGroupName[] = [
+  'heatmapMax',
+  'detectorPets',
+  'headMean',
+  'backbone14',
+  'backbone13',
+  'backbone10',
+  'petBoxHead',
+  'petBoxDeep',
+  'petBoxHeatmaps',
+  'petBoxMid',
+  'petBoxBackbone',
+];
+
 function buildLayout(): RecordLayout {
   let offset = DETECTION_VALUES;
-  const groups = {} as Record<FeatureGroupName, { offset: number; length: number }>;
-  for (const group of ALL_FEATURE_GROUPS) {
+  const groups: Partial<Record<FeatureGroupName, { offset: number; length: number }>> = {};
+  for (const group of RECORDED_GROUPS) {
     groups[group] = { offset, length: FEATURE_GROUPS[group].length };
     offset += FEATURE_GROUPS[group].length;
   }
   return { detections: { offset: 0, length: DETECTION_VALUES }, groups, length: offset };
 }
 
-/** Layout of every record: the raw detections, then each feature group in ALL_FEATURE_GROUPS order. */
+/** Layout of every record: the raw detections, then each feature group in RECORDED_GROUPS order. */
 export const RECORD_LAYOUT: RecordLayout = buildLayout();
 
-/** An image variant: the photo as stored, or mirrored left to right (a training augmentation). */
-export type Variant = 'original' | 'flipped';
+/**
+ * An image variant: the photo as stored, or a training augmentation of it. `flipped` is
+ * mirrored left to right; `zoomed` keeps the central 70% of each side, as if the camera were
+ * closer; `dark` scales brightness to 55%, as in a dim room; `zoomed-flipped` combines both.
+ */
+export type Variant = 'original' | 'flipped' | 'zoomed' | 'dark' | 'zoomed-flipped';
+
+export const ALL_VARIANTS: readonly Variant[] = ['original', 'flipped', 'zoomed', 'dark', 'zoomed-flipped'];
+
+/** Share of each side that the zoomed variants keep, centred. */
+const ZOOM_KEEP = 0.7;
+/** Brightness factor of the dark variant. */
+const DARK_FACTOR = 0.55;
+
+/**
+ * Applies the variant's change to the encoded image before the standard letterbox, and
+ * returns a lossless PNG of the result (or the input itself for variants that change only
+ * the letterboxed pixels).
+ */
+async function augment(image: Uint8Array, variant: Variant): Promise<Uint8Array> {
+  if (variant === 'original' || variant === 'flipped') return image;
+
+  const oriented = sharp(image, { autoOrient: true });
+  if (variant === 'dark') return oriented.linear(DARK_FACTOR, 0).png().toBuffer();
+
+  const { width, height } = (await sharp(image).metadata()).autoOrient;
+  const keptWidth = Math.max(1, Math.round(width * ZOOM_KEEP));
+  const keptHeight = Math.max(1, Math.round(height * ZOOM_KEEP));
+  const region = { left: Math.floor((width - keptWidth) / 2), top: Math.floor((height - keptHeight) / 2), width: keptWidth, height: keptHeight };
+  return oriented.extract(region).png().toBuffer();
+}
 
 /** Mirrors letterboxed RGB pixels [side, side, 3] left to right. */
 export function mirrorPixels(pixels: Uint8Array, side: number): Uint8Array {
@@ -77,7 +126,7 @@ export class FeatureExtractor {
   private readonly extraNodes: string[];
 
   private constructor(private readonly detector: Detector) {
-    this.extraNodes = graphNodesFor(ALL_FEATURE_GROUPS).slice(1);
+    this.extraNodes = graphNodesFor(RECORDED_GROUPS).slice(1);
   }
 
   /** Loads and verifies the detector from the models folder and warms it up. */
@@ -93,17 +142,18 @@ export class FeatureExtractor {
   /** Extracts one record (see RECORD_LAYOUT) from an encoded image. */
   async extract(image: Uint8Array, variant: Variant): Promise<Float32Array> {
     const limits = { maxImagePixels: configDefaults.maxImagePixels, minImageSide: configDefaults.minImageSide };
-    const prepared = await prepareImage(image, limits, INPUT_SIDE);
-    const pixels = variant === 'flipped' ? mirrorPixels(prepared.pixels, INPUT_SIDE) : prepared.pixels;
+    const prepared = await prepareImage(await augment(image, variant), limits, INPUT_SIDE);
+    const mirrored = variant === 'flipped' || variant === 'zoomed-flipped';
+    const pixels = mirrored ? mirrorPixels(prepared.pixels, INPUT_SIDE) : prepared.pixels;
 
     const { detections, consumed: groups } = await this.detector.detect(pixels, this.extraNodes, (outputs, rows) =>
-      computeFeatureGroups(outputs, ALL_FEATURE_GROUPS, rows),
+      computeFeatureGroups(outputs, RECORDED_GROUPS, rows),
     );
     if (groups === undefined) throw new Error('the detector returned no feature groups');
 
     const record = new Float32Array(RECORD_LAYOUT.length);
     record.set(encodeDetections(detections), RECORD_LAYOUT.detections.offset);
-    for (const [group, values] of groups) record.set(values, RECORD_LAYOUT.groups[group].offset);
+    for (const [group, values] of groups) record.set(values, RECORD_LAYOUT.groups[group]?.offset ?? 0);
     return record;
   }
 

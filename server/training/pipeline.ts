@@ -8,8 +8,10 @@ import { chooseDecision, type ScoredPhoto } from './decision.js';
 import { HEAD_CLASSES, listDataset, splitDataset } from './dataset.js';
 import { buildDesignMatrix, recordDetections, recordGroups } from './design-matrix.js';
 import { EXTRACTOR_VERSION, type Variant } from './extractor.js';
-import { formatEvaluation, type Evaluation } from './metrics.js';
-import { trainHead, type HeadHyperparameters } from './train-head.js';
+import { evaluate, formatEvaluation, type Evaluation } from './metrics.js';
+import { detectorOnlyVerdict } from './detector-rule.js';
+import { configDefaults } from '../config.js';
+import { trainHead, type HeadHyperparameters, type TrainedHead } from './train-head.js';
 
 export interface TrainingOptions {
   readonly datasetDir: string;
@@ -46,6 +48,24 @@ export function scorePhotos(head: PetHead, photos: readonly FeaturedImage[]): Sc
       detector: detectorPetScoresOf(recordDetections(record)),
     };
   });
+}
+
+/** Significant digits kept in head.json; float32 weights carry about 7. */
+const SIGNIFICANT_DIGITS = 6;
+
+function round(value: number): number {
+  return Number(value.toPrecision(SIGNIFICANT_DIGITS));
+}
+
+/**
+ * Rounds every weight to SIGNIFICANT_DIGITS, which makes head.json less than half the size.
+ * Validation runs on the rounded weights, so its figures describe the committed file.
+ */
+function roundParameters(trained: TrainedHead): TrainedHead {
+  return {
+    normalization: { mean: trained.normalization.mean.map(round), std: trained.normalization.std.map(round) },
+    layers: trained.layers.map((layer) => ({ ...layer, weights: layer.weights.map((row) => row.map(round)), bias: layer.bias.map(round) })),
+  };
 }
 
 function countByClass(photos: readonly FeaturedImage[]): Record<(typeof HEAD_CLASSES)[number], number> {
@@ -86,7 +106,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
 
   const matrix = buildDesignMatrix(trainPhotos, options.featureGroups, TRAINING_VARIANTS);
   options.log(`training on ${matrix.inputs.length} rows of ${matrix.inputs[0]?.length ?? 0} features`);
-  const trained = await trainHead(matrix, options.hyperparameters);
+  const trained = roundParameters(await trainHead(matrix, options.hyperparameters));
 
   const provisional = new PetHead(buildHeadFile(options, trained, { minPetProbability: 0.5, bothPetsMinScore: 1 }, undefined, featured, split));
   const { decision, evaluation } = chooseDecision(scorePhotos(provisional, validationPhotos));
@@ -101,17 +121,24 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
   }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const petScore = configDefaults.thresholds.petScore;
+  const baseline = evaluate(
+    validationPhotos.map(({ image }) => image.label),
+    validationPhotos.map(({ records }) => detectorOnlyVerdict(recordDetections(records.get('original') as Float32Array), petScore)),
+  );
   const report = [
     `Head: ${head.training.model}, features ${options.featureGroups.join(', ')}; minPetProbability ${decision.minPetProbability} (chosen on validation); ${seconds} s`,
     '',
-    formatEvaluation('Validation split', evaluation),
+    formatEvaluation(`Validation split, detector only (pet score >= ${petScore})`, baseline),
+    '',
+    formatEvaluation('Validation split, detector + head', evaluation),
   ].join('\n');
   return { head, validation: evaluation, report };
 }
 
 function buildHeadFile(
   options: TrainingOptions,
-  trained: Awaited<ReturnType<typeof trainHead>>,
+  trained: TrainedHead,
   decision: HeadFile['decision'],
   evaluation: Evaluation | undefined,
   featured: readonly FeaturedImage[],
