@@ -17,6 +17,7 @@ Options:
   --seed N                  split seed (default ${trainingDefaults.seed})
   --validation-fraction F   share of each class held out, 0..1 (default ${trainingDefaults.validationFraction})
   --workers N               feature extraction threads (default ${trainingDefaults.workers})
+  --cache-dir DIR           feature cache folder (default .cache/features)
   --groups A,B,...          feature groups (default ${trainingDefaults.featureGroups.join(',')};
                             available: ${ALL_FEATURE_GROUPS.join(', ')})
   --hidden-units N          hidden ReLU units, 0 for logistic regression (default ${trainingDefaults.hyperparameters.hiddenUnits})
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'validation-fraction': { type: 'string' },
       workers: { type: 'string' },
+      'cache-dir': { type: 'string' },
       groups: { type: 'string' },
       'hidden-units': { type: 'string' },
       l2: { type: 'string' },
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const outcome = await runTraining({
     datasetDir,
     modelsDir,
-    cacheRoot: join(modelsDir, '..', '.cache', 'features'),
+    cacheRoot: values['cache-dir'] ?? join(modelsDir, '..', '.cache', 'features'),
     workers: readNumber(values.workers, 'workers', Math.min(trainingDefaults.workers, availableParallelism()), isInteger(1, 64), 'an integer from 1 to 64'),
     seed: readNumber(values.seed, 'seed', trainingDefaults.seed, isInteger(0, 2 ** 32 - 1), 'an integer from 0 to 4294967295'),
     validationFraction: readNumber(values['validation-fraction'], 'validation-fraction', trainingDefaults.validationFraction, (value) => value > 0 && value < 1, 'a number between 0 and 1'),

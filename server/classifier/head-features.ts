@@ -7,7 +7,7 @@ export type { RawDetection };
 /**
  * Features for the cat / dog / neither head, computed from tensors of the detector's own
  * forward pass. Training (server/training) and inference (the classifier worker) both call
- * computeFeatureGroups, so the head always sees features built by the same code.
+ * computeFeatureGroups, so the head always receives features built by the same code.
  */
 
 /** Graph nodes of the CenterNet detector that feature groups read. */

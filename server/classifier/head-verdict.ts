@@ -26,8 +26,8 @@ function bestPetBox(detections: readonly LabeledDetection[]): LabeledDetection |
 /**
  * Replaces the detector rule's verdict with the head's, keeping the detector's boxes. For a
  * cat or dog verdict, the counted pet boxes are relabeled to that pet, because the detector
- * often names the right animal with the wrong class, which is the error the head corrects;
- * with no counted box, the best cat or dog box at FALLBACK_BOX_MIN_SCORE or more is shown.
+ * often finds the right animal under the wrong class, and that is the error the head corrects.
+ * With no counted box, the best cat or dog box at FALLBACK_BOX_MIN_SCORE or more is shown.
  * A neither verdict shows no pet boxes, and cat-and-dog keeps the detector's labels.
  * Scores stay the detector's; `others` is unchanged.
  */

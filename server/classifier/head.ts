@@ -20,7 +20,7 @@ export interface HeadLayer {
   readonly activation: 'relu' | 'softmax';
 }
 
-/** How head probabilities and detector scores become a verdict; see decideVerdict. */
+/** Thresholds that turn head probabilities and detector scores into a verdict (see decideVerdict). */
 export interface HeadDecision {
   /**
    * Minimum head probability of cat or dog for a pet verdict; below it the verdict is neither.
@@ -32,7 +32,7 @@ export interface HeadDecision {
   readonly bothPetsMinScore: number;
 }
 
-/** What was trained, on what, and how well it did; written by `npm run train`. */
+/** Training record of a head: data, split, model, hyperparameters and validation figures, written by `npm run train`. */
 export interface HeadTrainingRecord {
   readonly dataset: string;
   readonly images: Readonly<Record<HeadOutputClass, number>>;
@@ -89,7 +89,7 @@ export function assembleHeadInput(groups: readonly FeatureGroupName[], features:
   for (const group of groups) {
     const values = features.get(group);
     if (values === undefined || values.length !== FEATURE_GROUPS[group].length) {
-      throw new Error(`feature group '${group}' is missing or has the wrong length (expected ${FEATURE_GROUPS[group].length})`);
+      throw new Error(`feature group '${group}' has ${values?.length ?? 'no'} values, expected ${FEATURE_GROUPS[group].length}; compute it with computeFeatureGroups`);
     }
     input.set(values, offset);
     offset += values.length;

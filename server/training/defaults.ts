@@ -11,9 +11,9 @@ export const trainingDefaults = Object.freeze({
   validationFraction: 0.2,
   /** Feature extraction threads; each runs one detector on one core. */
   workers: 2,
-  // Every group that costs under about 2% of a frame's inference time (docs/model.md has the
-  // per-group costs). heatmapMax and petBoxHead are left out for cost; classScores carries
-  // nearly the same information as heatmapMax at no cost.
+  // Groups measured at about 2% or less of a frame's inference time each (docs/model.md has
+  // the per-group costs). heatmapMax, petBoxHead and petBoxMid are left out for cost, and
+  // classScores carries nearly the same information as heatmapMax at no cost.
   featureGroups: Object.freeze([
     'classScores',
     'detectorPets',

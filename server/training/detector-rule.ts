@@ -10,8 +10,9 @@ function labelOf(classId: number): string {
 
 /**
  * The classifier's detector-only verdict (server/classifier/verdict.ts) for raw rows, the
- * baseline in reports. Boxes are normalized by the input side instead of the original image;
- * the rule only compares boxes by intersection over union, which that scaling does not change.
+ * baseline in reports. Boxes are normalized by the input side instead of the original image.
+ * That is safe because the rule compares boxes only by intersection over union, which such a
+ * scaling does not change.
  */
 export function detectorOnlyVerdict(detections: readonly RawDetection[], petScore: number): Verdict {
   const labeled = detections

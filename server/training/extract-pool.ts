@@ -49,7 +49,7 @@ export async function extractMissing(
                 reject(new Error(`feature extraction failed for ${reply.message}`));
                 return;
               }
-              // The first message only says the model is loaded.
+              // The first message only reports that the model is loaded.
               if (started) {
                 done += 1;
                 options.onProgress?.({ done, total: pending.length });

@@ -44,7 +44,5 @@ async function main(): Promise<void> {
   port.postMessage({ ok: true } satisfies ExtractReply);
 }
 
-void main().catch((error: unknown) => {
-  // The pool sees the worker's 'error' event and stops.
-  throw error;
-});
+// A failure to start throws here, which the pool receives as the worker's 'error' event.
+await main();

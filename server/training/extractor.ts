@@ -63,8 +63,8 @@ export const RECORD_LAYOUT: RecordLayout = buildLayout();
 
 /**
  * An image variant: the photo as stored, or a training augmentation of it. `flipped` is
- * mirrored left to right; `zoomed` keeps the central 70% of each side, as if the camera were
- * closer; `dark` scales brightness to 55%, as in a dim room; `zoomed-flipped` combines both.
+ * mirrored left to right. `zoomed` keeps the central 70% of each side, as if the camera were
+ * closer. `dark` scales brightness to 55%, as in a dim room. `zoomed-flipped` combines both.
  */
 export type Variant = 'original' | 'flipped' | 'zoomed' | 'dark' | 'zoomed-flipped';
 
@@ -120,7 +120,7 @@ function encodeDetections(detections: readonly RawDetection[]): Float32Array {
 /**
  * Runs the detector once per image and returns every feature group the head may use. It
  * decodes, letterboxes and runs the graph with the classifier's own code (prepareImage and
- * Detector), so training sees exactly the inputs inference sees.
+ * Detector), so training gets exactly the inputs that inference gets.
  */
 export class FeatureExtractor {
   private readonly extraNodes: string[];

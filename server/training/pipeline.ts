@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-import { HEAD_FILE_FORMAT, HEAD_OUTPUT_CLASSES, PetHead, detectorPetScoresOf, headFilePath, type HeadFile } from '../classifier/head.js';
+import { HEAD_FILE_FORMAT, HEAD_OUTPUT_CLASSES, PetHead, detectorPetScoresOf, headFilePath, validateHeadFile, type HeadFile } from '../classifier/head.js';
 import type { FeatureGroupName } from '../classifier/head-features.js';
 import { collectFeatures, type FeaturedImage } from './collect.js';
 import { chooseDecision, type ScoredPhoto } from './decision.js';
@@ -75,9 +75,9 @@ function countByClass(photos: readonly FeaturedImage[]): Record<(typeof HEAD_CLA
 }
 
 /**
- * Trains the cat / dog / neither head on DATASET_DIR: extracts (or reads cached) detector
- * features, holds out a stratified validation split, trains on the rest with flip
- * augmentation, chooses the decision threshold on the validation split and writes
+ * Trains the cat / dog / neither head on DATASET_DIR. It extracts detector features (or reads
+ * them from the cache) and holds out a stratified validation split. Then it trains on the rest
+ * with flip augmentation, chooses the decision threshold on the validation split and writes
  * models/head/head.json with its training record.
  */
 export async function runTraining(options: TrainingOptions): Promise<TrainingOutcome> {
@@ -111,7 +111,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
   const provisional = new PetHead(buildHeadFile(options, trained, { minPetProbability: 0.5, bothPetsMinScore: 1 }, undefined, featured, split));
   const { decision, evaluation } = chooseDecision(scorePhotos(provisional, validationPhotos));
   const head = buildHeadFile(options, trained, decision, evaluation, featured, split);
-  new PetHead(head);
+  validateHeadFile(head);
 
   if (options.write) {
     const path = headFilePath(options.modelsDir);

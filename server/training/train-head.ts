@@ -63,7 +63,7 @@ const ADAM_EPSILON = 1e-8;
 
 /**
  * Returns the gradients of mean softmax cross-entropy plus l2 * (sum of squared weights)
- * for one full batch. Written out by hand because tfjs-core's Node bundle registers no
+ * for one full batch. Written out by hand because the Node bundle of tfjs-core 4.22 registers no
  * gradient functions: dZ = (softmax(Z) - Y) / N, then back through the optional ReLU layer.
  */
 function computeGradients(parameters: Parameters, inputs: tf.Tensor2D, targets: tf.Tensor2D, l2: number): Partial<Record<ParameterName, tf.Tensor>> {
