@@ -62,6 +62,17 @@ const httpStatusByCode: Readonly<Record<ErrorCode, number>> = {
   ERR_INTERNAL: 500,
 };
 
+/** 503 codes that report the server's state (busy, loading, stopping) rather than a fault in it. */
+const SERVICE_STATE_CODES: ReadonlySet<ErrorCode> = new Set(['ERR_SERVER_BUSY', 'ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_CLASSIFIER_CLOSED']);
+
+/**
+ * Tells whether an error is an expected outcome, either caused by the client or by the
+ * server's current state, so it is logged without a stack at info or debug, not at error.
+ */
+export function isExpectedError(error: unknown): error is AppError {
+  return error instanceof AppError && (error.httpStatus < 500 || SERVICE_STATE_CODES.has(error.code));
+}
+
 /** Wire form of an error, as sent to clients. */
 export interface ErrorPayload {
   readonly code: ErrorCode;

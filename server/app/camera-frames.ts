@@ -1,4 +1,4 @@
-import { AppError, toErrorPayload, type ErrorPayload } from '../errors.js';
+import { AppError, isExpectedError, toErrorPayload, type ErrorPayload } from '../errors.js';
 import type { FrameAck, SessionCounts, Verdict } from '../protocol.js';
 import { FrameQueue, type QueuedFrame } from './frame-queue.js';
 import { parseFrame } from './payloads.js';
@@ -99,8 +99,8 @@ export class CameraFrames {
       output = await pool.classify(frame.image, { thumbnail: wantThumbnail });
     } catch (error) {
       const payload = toErrorPayload(error);
-      const level = error instanceof AppError && error.httpStatus < 500 ? 'info' : 'error';
-      logger[level]({ ...log, err: error, code: payload.code }, 'frame classification failed');
+      if (isExpectedError(error)) logger.info({ ...log, code: payload.code }, 'frame not classified');
+      else logger.error({ ...log, err: error, code: payload.code }, 'frame classification failed');
       frame.ack({ status: 'error', error: payload });
       return;
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { AppError, toErrorPayload } from '../errors.js';
+import { AppError, isExpectedError, toErrorPayload } from '../errors.js';
 import { sessionPath } from '../protocol.js';
 import { generateSessionId } from '../sessions/session-id.js';
 import { AddressRateLimiter } from './address-rate-limiter.js';
@@ -12,9 +12,6 @@ import { UploadLimiter } from './upload-limiter.js';
 
 /** Retry-After value, in seconds, after ERR_SERVER_BUSY or ERR_RATE_LIMITED. */
 const RETRY_AFTER_SECONDS = 1;
-
-/** 503 codes that report a state of the service, not a fault in it. */
-const EXPECTED_UNAVAILABLE: ReadonlySet<string> = new Set(['ERR_SERVER_BUSY', 'ERR_SERVER_SHUTTING_DOWN', 'ERR_MODEL_NOT_READY', 'ERR_CLASSIFIER_CLOSED']);
 
 /** Names of the media types, for people, used when an upload has another type. */
 const MEDIA_TYPE_NAMES: Readonly<Record<string, string>> = {
@@ -115,7 +112,7 @@ function sendError(context: AppContext, request: IncomingMessage, response: Serv
 
   // Only faults of this server get an error line with a stack. Busy and rate-limited
   // requests come in floods, so they are logged at debug.
-  if (!(error instanceof AppError) || (status >= 500 && !EXPECTED_UNAVAILABLE.has(payload.code))) {
+  if (!isExpectedError(error)) {
     context.logger.error({ ...fields, err: error }, 'request failed');
   } else if (payload.code === 'ERR_SERVER_BUSY' || payload.code === 'ERR_RATE_LIMITED') {
     context.logger.debug(fields, 'request rejected');

@@ -1,4 +1,4 @@
-import { AppError, toErrorPayload, type ErrorPayload } from '../errors.js';
+import { AppError, isExpectedError, toErrorPayload, type ErrorPayload } from '../errors.js';
 import { PROTOCOL_VERSION, type ClientToServerEvents, type HistoryAck, type JoinSessionAck, type Member } from '../protocol.js';
 import { CameraFrames } from './camera-frames.js';
 import { describeValue } from './describe-value.js';
@@ -9,9 +9,6 @@ import { sessionRoom, type AppContext, type AppServer, type AppSocket } from './
 
 type EventName = keyof ClientToServerEvents;
 const KNOWN_EVENTS: ReadonlySet<string> = new Set<EventName>(['join-session', 'classify-frame', 'get-history']);
-
-/** 5xx codes that describe the server's state (busy, starting, stopping), not a fault in it. */
-const CLIENT_STATE_CODES: ReadonlySet<string> = new Set(['ERR_SERVER_SHUTTING_DOWN', 'ERR_SERVER_BUSY', 'ERR_MODEL_NOT_READY', 'ERR_CLASSIFIER_CLOSED']);
 
 /**
  * Control events (joins, history requests and protocol errors sent back) allowed per
@@ -305,7 +302,7 @@ class Connection {
    */
   #logError(event: string, error: unknown): ErrorPayload {
     const payload = toErrorPayload(error);
-    if (error instanceof AppError && (error.httpStatus < 500 || CLIENT_STATE_CODES.has(error.code))) {
+    if (isExpectedError(error)) {
       this.#logClientFault(event, payload);
       return payload;
     }
