@@ -18,9 +18,33 @@ export class BackendUnavailableError extends Error {
 // types installed when its native addon failed to build.
 const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
 
+/** First line of an error's message, without trailing dots or spaces, to fit in a sentence. */
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  const firstLine = message.split('\n')[0] ?? message;
+  return firstLine.replace(/[\s.]+$/, '');
+}
+
+/** Explains why tfjs-node did not load, in words that fit after "because". */
+function describeNodeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND') return '@tensorflow/tfjs-node is not installed';
+
+  const reason = describe(error);
+  // tfjs-node's own message on a missing addon runs to several lines and a long path.
+  if (reason.includes('tfjs_binding.node')) return 'the tfjs-node native addon (tfjs_binding.node) was not built when the package was installed';
+  return reason;
+}
+
+/** Fix to suggest for each backend that fails when requested by name. */
+const FIX_BY_BACKEND: Readonly<Record<BackendName, string>> = {
+  node: 'unset CATDOG_BACKEND or set it to wasm',
+  wasm: 'unset CATDOG_BACKEND, or set it to cpu for the slower pure-JS backend',
+  cpu: 'unset CATDOG_BACKEND or set it to wasm',
+};
+
+function describeFailure(choice: BackendName, error: unknown): string {
+  return choice === 'node' ? describeNodeFailure(error) : describe(error);
 }
 
 async function startNode(): Promise<void> {
@@ -61,7 +85,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
     try {
       await starters[choice]();
     } catch (error) {
-      throw new BackendUnavailableError(`CATDOG_BACKEND=${choice} was requested but the ${choice} backend failed to start: ${describe(error)}. Unset CATDOG_BACKEND to pick a backend automatically.`, { cause: error });
+      throw new BackendUnavailableError(`the ${choice} inference backend set by CATDOG_BACKEND=${choice} failed to start because ${describeFailure(choice, error)}; ${FIX_BY_BACKEND[choice]}`, { cause: error });
     }
     return { name: choice, reason: `requested by CATDOG_BACKEND=${choice}` };
   }
@@ -71,13 +95,13 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
     await startNode();
     return { name: 'node', reason: 'tfjs-node loaded (auto)' };
   } catch (error) {
-    nodeFailure = describe(error);
+    nodeFailure = describeNodeFailure(error);
   }
 
   try {
     await startWasm();
   } catch (error) {
-    throw new BackendUnavailableError(`no inference backend could start: tfjs-node failed (${nodeFailure}) and wasm failed (${describe(error)}). Set CATDOG_BACKEND=cpu to run on the slow pure-JS backend.`, { cause: error });
+    throw new BackendUnavailableError(`no inference backend could start because tfjs-node failed (${nodeFailure}) and wasm failed (${describe(error)}); set CATDOG_BACKEND=cpu to run on the slower pure-JS backend`, { cause: error });
   }
   return { name: 'wasm', reason: `tfjs-node unavailable (${nodeFailure}); using wasm with SIMD (auto)` };
 }

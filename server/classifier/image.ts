@@ -2,6 +2,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 
 import { AppError } from '../errors.js';
 import { computeLetterbox, type LetterboxGeometry } from './letterbox.js';
+import { summarizeDecoderError } from './decoder-message.js';
 import { sniffImageFormat, type AcceptedFormat } from './image-format.js';
 
 /** Limits checked on the decoded image; the byte-size limit is checked before queuing. */
@@ -27,8 +28,10 @@ const BLACK = { r: 0, g: 0, b: 0, alpha: 1 } as const;
 // marker, which some cameras write.
 const FAIL_ON = 'error';
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** Builds ERR_IMAGE_CORRUPT with a one-line message; the full decoder text stays in `cause`. */
+function corruptImage(summary: string, error: unknown): AppError {
+  const detail = summarizeDecoderError(error);
+  return new AppError('ERR_IMAGE_CORRUPT', detail === '' ? summary : `${summary} (${detail})`, { cause: error });
 }
 
 function checkFormat(bytes: Uint8Array): AcceptedFormat {
@@ -49,7 +52,7 @@ async function checkDimensions(bytes: Uint8Array, format: AcceptedFormat, limits
     // reports it with its own code instead of sharp's generic error.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new AppError('ERR_IMAGE_CORRUPT', `the ${format.toUpperCase()} header cannot be read (${describe(error)})`, { cause: error });
+    throw corruptImage(`the ${format.toUpperCase()} header cannot be read`, error);
   }
 
   // Animated WebP and PNG report the first frame's size, which is the frame decoded.
@@ -85,7 +88,7 @@ export async function prepareImage(bytes: Uint8Array, limits: ImageLimits, size:
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new AppError('ERR_IMAGE_CORRUPT', `the ${format.toUpperCase()} data is truncated or corrupt (${describe(error)})`, { cause: error });
+    throw corruptImage(`the ${format.toUpperCase()} data is truncated or corrupt`, error);
   }
 
   const { info, data } = output;

@@ -5,14 +5,14 @@ import { performance } from 'node:perf_hooks';
 import 'sharp';
 
 import type { ResolvedConfig } from '../config.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TensorMemory } from './detector.js';
 import { checkImageBytes } from './limits.js';
 import { findModelsDir } from './model-files.js';
 import type { BackendName, ClassificationResult } from './types.js';
 import type { WorkerResult, WorkerToPoolMessage } from './worker-protocol.js';
-import { WorkerSlot } from './worker-slot.js';
+import { WorkerSlot, WorkerStartError } from './worker-slot.js';
 
 export interface ClassifyOptions {
   /** Also return a JPEG thumbnail whose long side is at most config.thumbnailMaxSide. */
@@ -50,6 +50,18 @@ interface StatsRequest {
 /** Delay before retrying a replacement worker that failed to start, doubled per failure, in ms. */
 const RESTART_DELAY_MS = 1_000;
 const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * Builds the one-sentence error ClassifierPool.create() throws. It sets no `cause`,
+ * because pino's error serializer appends each cause's message to the outer one, which
+ * would print the reason twice. A worker's own report is already a full sentence.
+ */
+function startFailure(reason: unknown): Error {
+  if (reason instanceof WorkerStartError) return reason;
+
+  const message = reason instanceof Error ? reason.message.split('\n')[0] : String(reason);
+  return new Error(`an inference worker crashed while starting: ${message}`);
+}
 
 /**
  * A pool of inference worker threads, each with its own TF.js backend and model. Decoding,
@@ -101,8 +113,8 @@ export class ClassifierPool {
     if (failure) {
       // close() marks the pool closed first, so workers that did start are not replaced.
       await pool.close();
-      const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
-      throw new Error(`the classifier could not start: ${reason}`, { cause: failure.reason });
+      pool.logger.debug({ err: failure.reason }, 'inference worker failed to start');
+      throw startFailure(failure.reason);
     }
 
     const first = (outcomes[0] as PromiseFulfilledResult<Awaited<WorkerSlot['started']>>).value;
@@ -269,15 +281,27 @@ export class ClassifierPool {
     if (message.type === 'result') {
       job.resolve(this.finish(job, message.result, message.thumbnail));
     } else {
-      if (message.detail) this.logger.error({ workerId: slot.id, jobId: job.id, detail: message.detail }, 'inference failed in worker');
+      this.logFailure(slot, job, message.error.code, message.detail);
       job.reject(new AppError(message.error.code, message.error.message));
     }
     this.markIdle(slot);
   }
 
+  /** Logs a failed job's detail: at error for a fault in the worker, at debug for a bad input. */
+  private logFailure(slot: WorkerSlot, job: Job, code: ErrorCode, detail: string | undefined): void {
+    if (detail === undefined) return;
+    const fields = { workerId: slot.id, jobId: job.id, code, detail };
+    if (code === 'ERR_INFERENCE_FAILED') {
+      this.logger.error(fields, 'inference failed in worker');
+    } else {
+      this.logger.debug(fields, 'image rejected by worker');
+    }
+  }
+
   private finish(job: Job, result: WorkerResult, thumbnail: Uint8Array | undefined): ClassifyOutput {
-    const { workerMs: _workerMs, ...timings } = result.timings;
-    const output: ClassifyOutput = { result: { ...result, timings: { ...timings, totalMs: performance.now() - job.queuedAt } } };
+    const finishedAt = performance.now();
+    const queueMs = (job.dispatchedAt ?? job.queuedAt) - job.queuedAt;
+    const output: ClassifyOutput = { result: { ...result, timings: { ...result.timings, queueMs, totalMs: finishedAt - job.queuedAt } } };
     if (thumbnail) output.thumbnail = thumbnail;
     return output;
   }

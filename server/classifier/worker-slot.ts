@@ -32,6 +32,14 @@ function startWorker(id: number, workerData: WorkerStartData): Worker {
   return new Worker(bootstrap, { eval: true, workerData, name });
 }
 
+/**
+ * A worker's own report that it could not start, such as a backend that failed to load or
+ * a missing model file. Its message is a complete sentence for the operator.
+ */
+export class WorkerStartError extends Error {
+  override readonly name = 'WorkerStartError';
+}
+
 /** One inference worker thread and its lifecycle: starting, ready, exited. */
 export class WorkerSlot {
   /** Resolves when the worker has loaded and warmed up its model; rejects if it cannot. */
@@ -53,7 +61,7 @@ export class WorkerSlot {
           this.isReady = true;
           resolve({ backend: message.backend, reason: message.reason, warmUpMs: message.warmUpMs });
         } else if (message.type === 'start-failed') {
-          reject(new Error(message.message));
+          reject(new WorkerStartError(message.message));
           void this.worker.terminate();
         } else {
           this.handlers.onMessage(this, message);

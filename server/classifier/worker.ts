@@ -55,7 +55,9 @@ async function handleClassify(engine: ClassificationEngine, jobId: number, image
     send({ type: 'result', jobId, result: output.result, ...(output.thumbnail ? { thumbnail: output.thumbnail } : {}) }, transfer);
   } catch (error) {
     if (error instanceof AppError) {
-      send({ type: 'failed', jobId, error: error.toPayload() });
+      // The client gets the one-line message; the decoder's full text goes to the debug log.
+      const detail = error.cause === undefined ? undefined : describe(error.cause);
+      send({ type: 'failed', jobId, error: error.toPayload(), ...(detail ? { detail } : {}) });
       return;
     }
     send({ type: 'failed', jobId, error: { code: 'ERR_INFERENCE_FAILED', message: 'inference failed; the server log has the details' }, detail: describe(error) });

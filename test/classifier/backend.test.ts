@@ -60,7 +60,18 @@ describe('inference backends', () => {
   });
 
   it.runIf(!tfjsNodeLoads)('fails at start-up when node is forced but cannot load', async () => {
-    await expect(startPool('node')).rejects.toThrow(/CATDOG_BACKEND=node was requested but the node backend failed to start/);
+    const error = await startPool('node').then(
+      () => undefined,
+      (reason: unknown) => reason as Error,
+    );
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.message).toMatch(/^the node inference backend set by CATDOG_BACKEND=node failed to start because \S/);
+    expect(error!.message).toMatch(/; unset CATDOG_BACKEND or set it to wasm$/);
+    expect(error!.message).not.toContain('\n');
+    expect(error!.message.match(/failed to start/g)).toHaveLength(1);
+    // pino appends a cause's message to the outer one, which would repeat the reason.
+    expect(error!.cause).toBeUndefined();
   });
 
   it.runIf(tfjsNodeLoads)('runs node when forced and available', async () => {

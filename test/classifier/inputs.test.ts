@@ -67,6 +67,24 @@ describe('unusual inputs', () => {
     expect(result.image.height).toBe(280);
   });
 
+  it('rejects every bad input with a one-line message', async () => {
+    const photo = await readFixture('cat/cat-001.jpg');
+    // Cuts inside the JPEG header, where libvips repeats its warnings line by line.
+    const cuts = [300, 600, 1200].map((length) => ({ name: `JPEG cut to ${length} bytes`, bytes: photo.subarray(0, length) }));
+    const rejected = [...cases.filter((input) => input.expected !== 'classifies'), ...cuts];
+
+    for (const input of rejected) {
+      const error = await pool.classify(input.bytes).then(
+        () => undefined,
+        (reason: unknown) => reason as AppError,
+      );
+      expect(error, input.name).toBeInstanceOf(AppError);
+      expect(error!.message, input.name).not.toMatch(/[\r\n]/);
+      expect(error!.message, input.name).not.toContain('Vips');
+      expect(error!.message.length, input.name).toBeLessThanOrEqual(200);
+    }
+  });
+
   it('keeps working after every bad input', async () => {
     await Promise.allSettled(cases.map((input) => pool.classify(input.bytes)));
     const { result } = await pool.classify(await readFixture('cat/cat-001.jpg'));
