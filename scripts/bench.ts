@@ -84,7 +84,8 @@ async function measureMainThread(config: ResolvedConfig, frames: readonly Buffer
   try {
     return await measure('wasm, calling thread (baseline)', 0, frames, false, async (frame) => {
       const { timings } = (await engine.classify(frame, false)).result;
-      return { decodeMs: timings.decodeMs, inferenceMs: timings.inferenceMs, totalMs: timings.workerMs };
+      // No queue on the calling thread, so the whole time is the engine's own.
+      return { ...timings, queueMs: 0, totalMs: timings.workerMs };
     });
   } finally {
     engine.dispose();

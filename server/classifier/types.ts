@@ -23,10 +23,20 @@ export interface OtherLabel {
   readonly score: number;
 }
 
-/** Durations of one classification, in milliseconds. */
+/**
+ * Durations of one classification, in milliseconds. `queueMs` + `workerMs` is close to
+ * `totalMs`; the rest is the transfer between threads and the event loop's delay.
+ */
 export interface Timings {
+  /** Decoding and letterboxing the image in the worker. */
   readonly decodeMs: number;
+  /** Running the detector (and the head) in the worker. */
   readonly inferenceMs: number;
+  /** The worker's own time on this image: decoding, inference, verdict and thumbnail. */
+  readonly workerMs: number;
+  /** Waiting in the pool's queue for an idle worker; grows when images arrive faster than workers finish. */
+  readonly queueMs: number;
+  /** From the classify() call to its result, queue wait included. */
   readonly totalMs: number;
 }
 

@@ -26,7 +26,9 @@ still run.
 
 Options:
   --json      print one JSON object per line: file, verdict, confidence, detections,
-              others, image, timings, model, backend (or file and error)
+              others, image, timings, model, backend (or file and error);
+              timings are in ms: workerMs is the worker's own time, queueMs
+              the wait for an idle worker, totalMs from queuing to result
   -h, --help  print this help
 
 Settings come from the same environment variables as the server, for example

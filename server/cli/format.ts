@@ -22,7 +22,9 @@ function box(values: readonly number[]): string {
 
 /**
  * Formats one outcome as a line for people, for example
- * `photos/tom.jpg: cat 46% (cat 46% at [0.10, 0.10, 0.71, 0.76]; also person 81%) 190 ms`.
+ * `photos/tom.jpg: cat 46% (cat 46% at [0.10, 0.10, 0.71, 0.76]; also person 81%) 190 ms, queued 1200 ms`.
+ * The first time is the worker's own (decode, inference, verdict). The queued time is the
+ * wait for an idle worker, which grows with the number of files given at once.
  */
 export function formatText(outcome: FileOutcome): string {
   if ('error' in outcome) return `${outcome.file}: error ${outcome.error.code}: ${outcome.error.message}`;
@@ -32,7 +34,7 @@ export function formatText(outcome: FileOutcome): string {
   if (result.others.length > 0) parts.push(`also ${result.others.map((other) => `${other.label} ${percent(other.score)}`).join(', ')}`);
 
   const details = parts.length > 0 ? ` (${parts.join('; ')})` : '';
-  return `${outcome.file}: ${result.verdict} ${percent(result.confidence)}${details} ${Math.round(result.timings.totalMs)} ms`;
+  return `${outcome.file}: ${result.verdict} ${percent(result.confidence)}${details} ${Math.round(result.timings.workerMs)} ms, queued ${Math.round(result.timings.queueMs)} ms`;
 }
 
 /** Formats one outcome as a single JSON line: `file` plus the result's fields, or `file` and `error`. */

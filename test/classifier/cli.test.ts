@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,8 +68,24 @@ describe('classify CLI', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/dog-001\.jpg: dog \d+% \(dog \d+% at \[/);
     expect(lines[1]).toMatch(/neither-001\.jpg: /);
+    for (const line of lines) expect(line).toMatch(/ \d+ ms, queued \d+ ms$/);
     expect(stderr).toBe('');
     expect(exitCode).toBe(0);
+  });
+
+  it('prints one line for a truncated JPEG', async () => {
+    const photo = await readFile(fixturePath('cat/cat-001.jpg'));
+    const truncated = join(tempDir, 'truncated.jpg');
+    await writeFile(truncated, photo.subarray(0, 300));
+
+    const { exitCode, stdout } = await runCli([truncated, fixturePath('dog/dog-001.jpg')]);
+
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/truncated\.jpg: error ERR_IMAGE_CORRUPT: the JPEG /);
+    expect(lines[0]).not.toContain('Vips');
+    expect(lines[1]).toMatch(/dog-001\.jpg: dog /);
+    expect(exitCode).toBe(1);
   });
 
   it('rejects a file above the byte limit without reading it', async () => {
@@ -88,7 +104,7 @@ describe('classify CLI', () => {
 
   it.runIf(!tfjsNodeLoads)('exits 2 when a forced backend cannot start', async () => {
     const { exitCode, stderr } = await runCli([fixturePath('cat/cat-001.jpg')], { CATDOG_BACKEND: 'node' });
-    expect(stderr).toMatch(/CATDOG_BACKEND=node was requested/);
+    expect(stderr).toMatch(/^classify: the node inference backend set by CATDOG_BACKEND=node failed to start because .+; unset CATDOG_BACKEND or set it to wasm\n$/);
     expect(exitCode).toBe(2);
   });
 });

@@ -58,9 +58,26 @@ describe('ClassifierPool with two workers', () => {
     expect(result.image.format).toBe('jpeg');
     expect(result.timings.decodeMs).toBeGreaterThan(0);
     expect(result.timings.inferenceMs).toBeGreaterThan(0);
-    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.decodeMs + result.timings.inferenceMs);
+    expect(result.timings.workerMs).toBeGreaterThanOrEqual(result.timings.decodeMs + result.timings.inferenceMs);
+    expect(result.timings.queueMs).toBeGreaterThanOrEqual(0);
+    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.queueMs + result.timings.workerMs);
     for (const detection of result.detections) {
       expect(detection.box.every((value) => value >= 0 && value <= 1)).toBe(true);
+    }
+  });
+
+  it('reports queue wait apart from worker time', async () => {
+    const photo = await readFixture('dog/dog-001.jpg');
+    // Six images on two workers: the last two wait for at least two jobs each.
+    const outputs = await Promise.all(Array.from({ length: 6 }, () => pool.classify(photo)));
+    const timings = outputs.map((output) => output.result.timings);
+
+    const fastestWorkerMs = Math.min(...timings.map((timing) => timing.workerMs));
+    const last = timings[5]!;
+    expect(last.queueMs).toBeGreaterThanOrEqual(fastestWorkerMs);
+    expect(last.workerMs).toBeLessThan(last.totalMs);
+    for (const timing of timings) {
+      expect(timing.totalMs).toBeGreaterThanOrEqual(timing.queueMs + timing.workerMs);
     }
   });
 
