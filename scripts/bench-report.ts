@@ -49,12 +49,14 @@ function row(result: SetupResult, baseline: SetupResult): string {
   ].join(' | ');
 }
 
-/** Load above this, before the run starts, means other processes competed for the cores. */
+/** One-minute load above this when the run starts suggests other processes competed for the cores. */
 const BUSY_LOAD = 0.5;
 
 function describeLoad(machine: MachineInfo): string {
   if (machine.loadAverage.start < BUSY_LOAD) return 'The machine was otherwise idle when the run started.';
-  return 'Other processes were already using the cores when the run started, so these numbers understate what an idle machine does.';
+  // The one-minute average also counts work that ended shortly before the run, so a
+  // value above BUSY_LOAD shows possible competition, not proof of it.
+  return `The load was above ${BUSY_LOAD} when the run started, so other processes may have competed for the cores and these numbers may understate what an idle machine does.`;
 }
 
 export function formatReport(machine: MachineInfo, date: Date, results: readonly SetupResult[]): string {
