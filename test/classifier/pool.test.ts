@@ -111,7 +111,9 @@ describe('ClassifierPool with two workers', () => {
     expect(niceValues.filter((nice) => nice === '5')).toHaveLength(2);
   });
 
-  it('keeps event-loop delay p99 under 20 ms while all workers infer', async () => {
+  // The delay also depends on what else runs on the machine's cores, so a burst from
+  // another process gets two more tries; a pool that blocks the loop fails all three.
+  it('keeps event-loop delay p99 under 20 ms while all workers infer', { retry: 2 }, async () => {
     const photos = await Promise.all([...listPhotos('cat'), ...listPhotos('dog')].map((photo) => readFixture(photo)));
 
     const delay = monitorEventLoopDelay({ resolution: 5 });
