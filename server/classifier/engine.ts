@@ -10,6 +10,7 @@ import { decideVerdict, type LabeledDetection } from './verdict.js';
 import { loadPetHead } from './head.js';
 import { applyHeadVerdict, createHeadPass, type HeadPass } from './head-verdict.js';
 import type { WorkerResult } from './worker-protocol.js';
+import type { VerdictRule } from './types.js';
 
 /** Output of one classification inside a thread. */
 export interface EngineOutput {
@@ -43,6 +44,11 @@ export class ClassificationEngine {
     // undefined when no head file exists, and then the detector rule alone decides.
     private readonly headPass: HeadPass | undefined,
   ) {}
+
+  /** Which rule decides the verdict: the trained head, or the detector alone when no head file exists. */
+  get verdictRule(): VerdictRule {
+    return this.headPass ? 'head' : 'detector';
+  }
 
   /**
    * Starts the backend, loads the verified model from local files and warms it up.

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { TensorMemory } from './detector.js';
 import { checkImageBytes } from './limits.js';
 import { findModelsDir } from './model-files.js';
-import type { BackendName, ClassificationResult } from './types.js';
+import type { BackendName, ClassificationResult, VerdictRule } from './types.js';
 import type { WorkerResult, WorkerToPoolMessage } from './worker-protocol.js';
 import { WorkerSlot, WorkerStartError } from './worker-slot.js';
 
@@ -78,6 +78,7 @@ function startFailure(reason: unknown): Error {
 export class ClassifierPool {
   readonly size: number;
   private selectedBackend: BackendName = 'wasm';
+  private selectedVerdictRule: VerdictRule = 'detector';
   private readonly slots = new Set<WorkerSlot>();
   private readonly idle: WorkerSlot[] = [];
   private readonly running = new Map<WorkerSlot, Job>();
@@ -119,15 +120,24 @@ export class ClassifierPool {
 
     const first = (outcomes[0] as PromiseFulfilledResult<Awaited<WorkerSlot['started']>>).value;
     pool.selectedBackend = first.backend;
+    pool.selectedVerdictRule = first.verdictRule;
     for (const slot of slots) pool.markIdle(slot);
 
-    pool.logger.info({ backend: first.backend, reason: first.reason, workers: config.workers, startMs: Math.round(performance.now() - started) }, 'classifier ready');
+    pool.logger.info({ backend: first.backend, reason: first.reason, verdictRule: first.verdictRule, workers: config.workers, startMs: Math.round(performance.now() - started) }, 'classifier ready');
+    if (first.verdictRule === 'detector') {
+      pool.logger.warn('no trained head in models/head: verdicts come from the detector rule alone; restore models/head/head.json or run `npm run train`');
+    }
     return pool;
   }
 
   /** The backend every worker runs on. */
   get backend(): BackendName {
     return this.selectedBackend;
+  }
+
+  /** Whether the trained head or the detector alone decides verdicts. */
+  get verdictRule(): VerdictRule {
+    return this.selectedVerdictRule;
   }
 
   /** True while the pool is open and at least one worker is ready for jobs. */

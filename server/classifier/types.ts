@@ -7,6 +7,9 @@ export type Verdict = 'cat' | 'dog' | 'cat-and-dog' | 'neither';
 
 export type PetLabel = 'cat' | 'dog';
 
+/** What decides a verdict: the trained head, or the detector's scores alone. */
+export type VerdictRule = 'head' | 'detector';
+
 /** Box as [x, y, width, height], normalized to 0..1 of the original image. */
 export type NormalizedBox = readonly [number, number, number, number];
 

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config.js';
 import type { ErrorPayload } from '../errors.js';
 import type { TensorMemory } from './detector.js';
-import type { BackendName, ClassificationResult } from './types.js';
+import type { BackendName, ClassificationResult, VerdictRule } from './types.js';
 
 /** Data each inference worker starts with. */
 export interface WorkerStartData {
@@ -25,7 +25,7 @@ export type WorkerResult = Omit<ClassificationResult, 'timings'> & {
 
 /** Messages from a worker to the pool. */
 export type WorkerToPoolMessage =
-  | { readonly type: 'ready'; readonly backend: BackendName; readonly reason: string; readonly warmUpMs: number }
+  | { readonly type: 'ready'; readonly backend: BackendName; readonly reason: string; readonly verdictRule: VerdictRule; readonly warmUpMs: number }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'result'; readonly jobId: number; readonly result: WorkerResult; readonly thumbnail?: Uint8Array }
   | { readonly type: 'failed'; readonly jobId: number; readonly error: ErrorPayload; readonly detail?: string }

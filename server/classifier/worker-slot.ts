@@ -1,12 +1,13 @@
 import { Worker } from 'node:worker_threads';
 
-import type { BackendName } from './types.js';
+import type { BackendName, VerdictRule } from './types.js';
 import type { PoolToWorkerMessage, WorkerStartData, WorkerToPoolMessage } from './worker-protocol.js';
 
 /** Backend and warm-up time a worker reports once its model is loaded and warmed up. */
 export interface WorkerReadyInfo {
   readonly backend: BackendName;
   readonly reason: string;
+  readonly verdictRule: VerdictRule;
   readonly warmUpMs: number;
 }
 
@@ -59,7 +60,7 @@ export class WorkerSlot {
       this.worker.on('message', (message: WorkerToPoolMessage) => {
         if (message.type === 'ready') {
           this.isReady = true;
-          resolve({ backend: message.backend, reason: message.reason, warmUpMs: message.warmUpMs });
+          resolve({ backend: message.backend, reason: message.reason, verdictRule: message.verdictRule, warmUpMs: message.warmUpMs });
         } else if (message.type === 'start-failed') {
           reject(new WorkerStartError(message.message));
           void this.worker.terminate();

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         break;
     }
   });
-  send({ type: 'ready', backend: engine.backend.name, reason: engine.backend.reason, warmUpMs: performance.now() - started });
+  send({ type: 'ready', backend: engine.backend.name, reason: engine.backend.reason, verdictRule: engine.verdictRule, warmUpMs: performance.now() - started });
 }
 
 void main();

@@ -66,6 +66,10 @@ describe('ClassifierPool with two workers', () => {
     }
   });
 
+  it('decides verdicts with the trained head', () => {
+    expect(pool.verdictRule).toBe('head');
+  });
+
   it('reports queue wait apart from worker time', async () => {
     const photo = await readFixture('dog/dog-001.jpg');
     // Six images on two workers: the last two wait for at least two jobs each.
