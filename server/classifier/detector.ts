@@ -32,10 +32,10 @@ export interface TensorMemory {
   readonly numBytes: number;
 }
 
-function readDetections(data: Float32Array | Int32Array | Uint8Array, rows: number): RawDetection[] {
+/** Decodes flattened detector rows (x1, y1, x2, y2, score, classId; 6 values each). */
+export function decodeDetections(data: Float32Array | Int32Array | Uint8Array): RawDetection[] {
   const detections: RawDetection[] = [];
-  for (let row = 0; row < rows; row++) {
-    const at = row * DETECTION_VALUES;
+  for (let at = 0; at + DETECTION_VALUES <= data.length; at += DETECTION_VALUES) {
     detections.push({
       x1: data[at] ?? 0,
       y1: data[at + 1] ?? 0,
@@ -115,11 +115,11 @@ export class Detector {
         throw new Error(`output ${this.manifest.detectionsName} has shape [${detectionsTensor?.shape.join(', ')}], expected [1, N, ${DETECTION_VALUES}]`);
       }
 
-      // With `consume`, the consumer reads what it needs from the tensors; downloading every
-      // extra output here would copy megabytes per frame (the class heatmaps alone are 5 MB).
+      // With `consume`, the consumer reads what it needs from the tensors. Downloading every
+      // extra output here would copy megabytes per frame: the class heatmaps alone are 5 MB.
       const downloaded = consume ? outputs.slice(0, 1) : outputs;
       const values = await Promise.all(downloaded.map((tensor) => tensor.data()));
-      const detections = readDetections(values[0] ?? new Float32Array(), detectionsTensor.shape[1] ?? 0);
+      const detections = decodeDetections(values[0] ?? new Float32Array());
       const extras: Record<string, Float32Array> = {};
       if (!consume) {
         extraOutputs.forEach((name, index) => {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RawDetection } from './detector.js';
 
 export type { RawDetection };
+export { decodeDetections } from './detector.js';
 
 /**
  * Features for the cat / dog / neither head, computed from tensors of the detector's own
@@ -95,22 +96,6 @@ export function graphNodesFor(groups: readonly FeatureGroupName[]): string[] {
     for (const node of FEATURE_GROUPS[group].nodes) nodes.add(node);
   }
   return [...nodes];
-}
-
-/** Decodes flattened detector rows (x1, y1, x2, y2, score, classId; 6 values each). */
-export function decodeDetections(data: Float32Array | Int32Array | Uint8Array): RawDetection[] {
-  const rows: RawDetection[] = [];
-  for (let offset = 0; offset + 6 <= data.length; offset += 6) {
-    rows.push({
-      x1: data[offset] ?? 0,
-      y1: data[offset + 1] ?? 0,
-      x2: data[offset + 2] ?? 0,
-      y2: data[offset + 3] ?? 0,
-      score: data[offset + 4] ?? 0,
-      classId: Math.round(data[offset + 5] ?? -1),
-    });
-  }
-  return rows;
 }
 
 function bestOfClass(detections: readonly RawDetection[], classId: number): RawDetection | undefined {

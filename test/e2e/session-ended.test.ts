@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { connectionOf, launchChromium, RESULTS_DIR, verdictOf, writeCatVideo } from '../support/chromium.js';
+import { connectionOf, launchChromium, openCameraAndViewer, RESULTS_DIR, verdictOf, writeCatVideo } from '../support/chromium.js';
 import { findFreePort } from '../support/free-port.js';
 import { ServerProcess } from '../support/server-process.js';
 
@@ -39,14 +39,7 @@ describe('web client session end', () => {
     const port = await findFreePort();
     const first = await startServer(port);
 
-    const context = await browser.newContext();
-    await context.grantPermissions(['camera'], { origin: first.url });
-    const camera = await context.newPage();
-    await camera.goto(first.url);
-    await camera.waitForURL(/\/s\//);
-    const viewer = await context.newPage();
-    await viewer.goto(camera.url());
-    await expect.poll(() => verdictOf(viewer), { timeout: 30_000 }).toBe('Cat');
+    const { camera, viewer } = await openCameraAndViewer(browser, first.url);
     await expect.poll(() => viewer.locator('#people li').count()).toBe(2);
 
     expect(await first.stop('SIGTERM')).toBe(0);
@@ -64,6 +57,6 @@ describe('web client session end', () => {
     }
     await viewer.screenshot({ path: join(RESULTS_DIR, 'e2e-session-ended.png') });
 
-    await context.close();
+    await camera.context().close();
   });
 });

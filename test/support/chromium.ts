@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 import { readFixture } from './fixtures.js';
 import { writeY4m } from './y4m.js';
@@ -57,4 +58,22 @@ export async function verdictOf(page: Page): Promise<string> {
 
 export async function connectionOf(page: Page): Promise<string> {
   return (await page.locator('#connection').textContent()) ?? '';
+}
+
+/**
+ * Opens a camera tab on `url` (which creates a session) and a viewer tab on its session
+ * link, in one browser context, and waits until the viewer shows the verdict Cat.
+ */
+export async function openCameraAndViewer(browser: Browser, url: string): Promise<{ camera: Page; viewer: Page }> {
+  const context = await browser.newContext();
+  await context.grantPermissions(['camera'], { origin: url });
+
+  const camera = await context.newPage();
+  await camera.goto(url);
+  await camera.waitForURL(/\/s\//);
+
+  const viewer = await context.newPage();
+  await viewer.goto(camera.url());
+  await expect.poll(() => verdictOf(viewer), { timeout: 30_000 }).toBe('Cat');
+  return { camera, viewer };
 }
