@@ -30,7 +30,7 @@ export interface ResolvedConfig {
   /** Smallest accepted side, in pixels. @default 16 */
   readonly minImageSide: number;
   readonly thresholds: ThresholdConfig;
-  /** Longest one inference job may run in a worker before the worker is replaced and the job fails, in ms. @default 30000 */
+  /** Maximum time one inference job may run in a worker before the worker is replaced and the job fails, in ms. @default 30000 */
   readonly inferenceTimeoutMs: number;
 
   /** Frames per second accepted from one camera; faster frames are rejected. @default 15 */

@@ -109,8 +109,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /**
  * Converts anything thrown into a payload for a client. Unknown errors become
- * ERR_INTERNAL with a generic message, so internals never leak to clients; log the
- * original error on the server.
+ * ERR_INTERNAL with a generic message, so their details are not sent to clients. The
+ * caller logs the original error on the server.
  */
 export function toErrorPayload(error: unknown): ErrorPayload {
   if (error instanceof AppError) return error.toPayload();

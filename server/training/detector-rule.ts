@@ -9,8 +9,8 @@ function labelOf(classId: number): string {
 }
 
 /**
- * The classifier's detector-only verdict (server/classifier/verdict.ts) for raw rows, the
- * baseline in reports. Boxes are normalized by the input side instead of the original image.
+ * Computes the classifier's detector-only verdict (server/classifier/verdict.ts) for raw rows,
+ * the baseline in reports. Boxes are normalized by the input side instead of the original image.
  * That is safe because the rule compares boxes only by intersection over union, which such a
  * scaling does not change.
  */

@@ -10,7 +10,7 @@ import { readFixture } from '../support/fixtures.js';
 // The cat photo (245 x 280) is placed in the top-left corner of a grey canvas twice as wide
 // and half again as tall. The cat then sits off-centre, so every wrong mapping (ignoring the
 // letterbox padding, the EXIF rotation or a mirror) moves its box far away. The detector
-// sees each variant at a different scale, so its boxes shift a little. The measured IoU
+// gets each variant at a different scale, so its boxes shift a little. The measured IoU
 // with the expected box was 0.80 to 0.82, and 0.25 or less for the wrong mappings.
 const MIN_IOU = 0.7;
 const GREY = { r: 128, g: 128, b: 128, alpha: 1 };

@@ -116,7 +116,7 @@ describe('ClassifierPool with two workers', () => {
   });
 
   // The delay also depends on what else runs on the machine's cores, so a burst from
-  // another process gets two more tries; a pool that blocks the loop fails all three.
+  // another process gets two more tries. A pool that blocks the loop fails all three.
   it('keeps event-loop delay p99 under 20 ms while all workers infer', { retry: 2 }, async () => {
     const photos = await Promise.all([...listPhotos('cat'), ...listPhotos('dog')].map((photo) => readFixture(photo)));
 

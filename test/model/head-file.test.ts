@@ -26,8 +26,8 @@ describe('committed head', () => {
   });
 
   it('was trained on current features', async () => {
-    // A head trained on features from another extractor version sees different inputs at
-    // inference; retrain after changing preprocessing or feature groups.
+    // A head trained on features from another extractor version gets different inputs at
+    // inference, so retrain it after changing preprocessing or feature groups.
     expect((await readHeadFile()).training.extractorVersion).toBe(EXTRACTOR_VERSION);
   });
 

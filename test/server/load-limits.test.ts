@@ -153,7 +153,7 @@ interface LogRecord {
   err?: unknown;
 }
 
-/** A debug-level pino logger whose JSON lines are collected in `records`. */
+/** Creates a debug-level pino logger whose JSON lines are collected in `records`. */
 function collectingLogger(): { logger: pino.Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
   const sink = new Writable({
