@@ -2,8 +2,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { detectorPetScoresOf, type HeadVerdict, type PetHead } from './head.js';
 import { computeFeatureGroups, graphNodesFor, type RawDetection } from './head-features.js';
-import type { LabeledDetection, VerdictSummary } from './verdict.js';
-import type { PetDetection, PetLabel } from './types.js';
+import type { PetDetection, PetLabel, VerdictSummary } from './types.js';
+import type { LabeledDetection } from './verdict.js';
 
 /**
  * Smallest detector score at which a cat or dog box is shown for a pet verdict that no box

@@ -43,12 +43,18 @@ export interface Timings {
   readonly totalMs: number;
 }
 
-export interface ClassificationResult {
+export interface VerdictSummary {
   readonly verdict: Verdict;
   /** Confidence in the verdict, 0..1. */
   readonly confidence: number;
+  /** Cat and dog detections that count, highest score first, overlaps removed. */
   readonly detections: readonly PetDetection[];
+  /** Other labels at or above the other-label threshold, best score per label, highest first. */
   readonly others: readonly OtherLabel[];
+}
+
+/** A classified image: the verdict summary with the model, backend, image size and timings behind it. */
+export interface ClassificationResult extends VerdictSummary {
   readonly model: { readonly name: string; readonly version: string };
   readonly backend: BackendName;
   /** Size of the original image after EXIF orientation, in pixels. */

@@ -1,4 +1,4 @@
-import type { NormalizedBox, OtherLabel, PetDetection, Verdict } from './types.js';
+import type { NormalizedBox, OtherLabel, PetDetection, VerdictSummary } from './types.js';
 
 /** Score thresholds the verdict rule applies; see ThresholdConfig in server/config.ts. */
 export interface VerdictThresholds {
@@ -13,16 +13,6 @@ export interface LabeledDetection {
   readonly label: string;
   readonly score: number;
   readonly box: NormalizedBox;
-}
-
-export interface VerdictSummary {
-  readonly verdict: Verdict;
-  /** Confidence in the verdict, 0..1. */
-  readonly confidence: number;
-  /** Cat and dog detections that count, highest score first, overlaps removed. */
-  readonly detections: readonly PetDetection[];
-  /** Other labels at or above the other-label threshold, best score per label, highest first. */
-  readonly others: readonly OtherLabel[];
 }
 
 /**

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { decideVerdict, type HeadDecision } from '../../server/classifier/head.js';
 import { applyHeadVerdict, FALLBACK_BOX_MIN_SCORE } from '../../server/classifier/head-verdict.js';
-import type { LabeledDetection, VerdictSummary } from '../../server/classifier/verdict.js';
-import type { NormalizedBox } from '../../server/classifier/types.js';
+import type { NormalizedBox, VerdictSummary } from '../../server/classifier/types.js';
+import type { LabeledDetection } from '../../server/classifier/verdict.js';
 
 const decision: HeadDecision = { minPetProbability: 0.6, bothPetsMinScore: 0.5 };
 const noPets = { cat: 0, dog: 0 };
